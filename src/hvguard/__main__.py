@@ -1,0 +1,5 @@
+"""``python -m hvguard``."""
+
+from hvguard.cli.app import main
+
+main()

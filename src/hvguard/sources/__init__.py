@@ -1,0 +1,1 @@
+"""Sources turn a place (support bundle, live API, snapshot) into one ClusterState."""

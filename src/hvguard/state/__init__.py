@@ -1,0 +1,1 @@
+"""The one in-memory cluster state every source fills and every check reads."""

@@ -1,0 +1,96 @@
+"""The API resource types hvguard reads, and where each lives.
+
+This table is the single answer to "what does hvguard read?": the live source LISTs exactly these,
+the bundle source looks for exactly these files, the RBAC manifest grants exactly these, and checks
+declare their inputs by naming them. Secrets are deliberately absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One API resource type.
+
+    ``versions`` lists the API versions hvguard understands, preferred first; a source reads the
+    first one the server (or bundle) offers. ``namespaces`` narrows where a namespaced type is
+    looked for (``None``: every namespace).
+    """
+
+    key: str
+    group: str
+    versions: tuple[str, ...]
+    plural: str
+    kind: str
+    namespaced: bool
+    namespaces: tuple[str, ...] | None = None
+    # A cluster always has objects of this type, so an empty or absent list means "not read".
+    never_empty: bool = False
+
+    def api_version(self, version: str) -> str:
+        return f"{self.group}/{version}" if self.group else version
+
+
+LONGHORN_NS = ("longhorn-system",)
+_LH = ("v1beta2", "v1beta1")
+
+
+def _lh(plural: str, kind: str) -> Kind:
+    return Kind(f"longhorn.io/{plural}", "longhorn.io", _LH, plural, kind, True, LONGHORN_NS)
+
+
+NODES = Kind("nodes", "", ("v1",), "nodes", "Node", False, never_empty=True)
+NAMESPACES = Kind("namespaces", "", ("v1",), "namespaces", "Namespace", False, never_empty=True)
+PVS = Kind("persistentvolumes", "", ("v1",), "persistentvolumes", "PersistentVolume", False)
+PVCS = Kind("persistentvolumeclaims", "", ("v1",), "persistentvolumeclaims", "PersistentVolumeClaim", True)
+STORAGE_CLASSES = Kind("storage.k8s.io/storageclasses", "storage.k8s.io", ("v1",), "storageclasses", "StorageClass", False)
+CRDS = Kind(
+    "apiextensions.k8s.io/customresourcedefinitions", "apiextensions.k8s.io", ("v1",),
+    "customresourcedefinitions", "CustomResourceDefinition", False, never_empty=True,
+)
+
+BACKING_IMAGES = _lh("backingimages", "BackingImage")
+BACKING_IMAGE_MANAGERS = _lh("backingimagemanagers", "BackingImageManager")
+BACKING_IMAGE_DATA_SOURCES = _lh("backingimagedatasources", "BackingImageDataSource")
+BACKUP_BACKING_IMAGES = _lh("backupbackingimages", "BackupBackingImage")
+LH_VOLUMES = _lh("volumes", "Volume")
+LH_REPLICAS = _lh("replicas", "Replica")
+LH_NODES = _lh("nodes", "Node")
+LH_SETTINGS = _lh("settings", "Setting")
+
+VM_IMAGES = Kind(
+    "harvesterhci.io/virtualmachineimages", "harvesterhci.io", ("v1beta1",),
+    "virtualmachineimages", "VirtualMachineImage", True,
+)
+HARVESTER_SETTINGS = Kind("harvesterhci.io/settings", "harvesterhci.io", ("v1beta1",), "settings", "Setting", False)
+UPGRADES = Kind(
+    "harvesterhci.io/upgrades", "harvesterhci.io", ("v1beta1",), "upgrades", "Upgrade", True, ("harvester-system",),
+)
+VM_BACKUPS = Kind(
+    "harvesterhci.io/virtualmachinebackups", "harvesterhci.io", ("v1beta1",),
+    "virtualmachinebackups", "VirtualMachineBackup", True,
+)
+SCHEDULE_VM_BACKUPS = Kind(
+    "harvesterhci.io/schedulevmbackups", "harvesterhci.io", ("v1beta1",),
+    "schedulevmbackups", "ScheduleVMBackup", True,
+)
+VMS = Kind("kubevirt.io/virtualmachines", "kubevirt.io", ("v1",), "virtualmachines", "VirtualMachine", True)
+VMIS = Kind(
+    "kubevirt.io/virtualmachineinstances", "kubevirt.io", ("v1",),
+    "virtualmachineinstances", "VirtualMachineInstance", True,
+)
+MANAGED_CHARTS = Kind(
+    "management.cattle.io/managedcharts", "management.cattle.io", ("v3",), "managedcharts", "ManagedChart", True,
+    ("fleet-local",),
+)
+
+ALL: tuple[Kind, ...] = (
+    NODES, NAMESPACES, PVS, PVCS, STORAGE_CLASSES, CRDS,
+    BACKING_IMAGES, BACKING_IMAGE_MANAGERS, BACKING_IMAGE_DATA_SOURCES, BACKUP_BACKING_IMAGES,
+    LH_VOLUMES, LH_REPLICAS, LH_NODES, LH_SETTINGS,
+    VM_IMAGES, HARVESTER_SETTINGS, UPGRADES, VM_BACKUPS, SCHEDULE_VM_BACKUPS,
+    VMS, VMIS, MANAGED_CHARTS,
+)
+BY_KEY: dict[str, Kind] = {k.key: k for k in ALL}
