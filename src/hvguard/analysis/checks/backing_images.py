@@ -1,0 +1,106 @@
+"""Integrity of Longhorn BackingImages: copies, their states, and checksums."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hvguard.analysis.context import CheckContext
+from hvguard.analysis.fields import ref
+from hvguard.analysis.findings import Finding
+from hvguard.analysis.graph import FAILED_STATES, ImageNode, copies_by_disk
+from hvguard.analysis.registry import check
+from hvguard.state import kinds as k
+
+_COPY_INPUTS = (k.BACKING_IMAGES, k.BACKING_IMAGE_MANAGERS, k.LH_NODES)
+_USAGE_INPUTS = (k.LH_VOLUMES, k.PVS, k.PVCS, k.VMS, k.VM_IMAGES)
+
+
+def _base_evidence(image: ImageNode) -> dict[str, Any]:
+    return {
+        "spec.sourceType": image.source_type,
+        f"spec.{image.shape}": list(image.desired_disks),
+        "status.checksum": image.checksum,
+        "status.diskFileStatusMap": copies_by_disk(image),
+    }
+
+
+def _users(image: ImageNode) -> str:
+    parts = [f"{len(image.vms)} VM(s)", f"{len(image.volumes)} volume(s)"]
+    return ", ".join(parts)
+
+
+@check("backing-image-ready-copies", needs=_COPY_INPUTS + _USAGE_INPUTS,
+       produces=("backing-image/no-ready-copy", "backing-image/single-ready-copy"))
+def ready_copies(ctx: CheckContext) -> Iterator[Finding]:
+    """Every backing image has at least one ready copy, and images in use have more than one."""
+    for image in ctx.graph.images.values():
+        ready = image.ready_copies
+        evidence = _base_evidence(image) | {"readyCopies": len(ready), "usedBy": image.vms or image.volumes}
+        if not ready:
+            states = sorted({c.state or "(none)" for c in image.copies}) or ["no copies at all"]
+            yield ctx.finding(
+                "backing-image/no-ready-copy",
+                f"{image.name}: no ready copy (copy states: {', '.join(states)}); used by {_users(image)}",
+                resource=ref(image.obj), evidence=evidence,
+            )
+        elif len(ready) == 1 and (image.in_use or image.vm_image):
+            only = ready[0].disk
+            yield ctx.finding(
+                "backing-image/single-ready-copy",
+                f"{image.name}: only one ready copy (node {only.node or '?'}, disk {only.uuid}); used by {_users(image)}",
+                resource=ref(image.obj), evidence=evidence,
+            )
+
+
+@check("backing-image-failed-copies", needs=_COPY_INPUTS, produces=("backing-image/failed-copy",))
+def failed_copies(ctx: CheckContext) -> Iterator[Finding]:
+    """No copy of a backing image is failed or in an unknown state."""
+    for image in ctx.graph.images.values():
+        for copy in image.copies:
+            if copy.state in FAILED_STATES:
+                yield ctx.finding(
+                    "backing-image/failed-copy",
+                    f"{image.name}: copy on node {copy.disk.node or '?'} disk {copy.disk.uuid} is {copy.state}"
+                    + (f": {copy.message}" if copy.message else ""),
+                    resource=ref(image.obj),
+                    evidence={f"status.diskFileStatusMap.{copy.disk.uuid}.state": copy.state,
+                              f"status.diskFileStatusMap.{copy.disk.uuid}.message": copy.message,
+                              "node": copy.disk.node, "diskPath": copy.disk.path},
+                )
+
+
+@check("backing-image-checksums", needs=_COPY_INPUTS, produces=("backing-image/checksum-mismatch",))
+def checksums(ctx: CheckContext) -> Iterator[Finding]:
+    """Ready copies carry the image's checksum, and spec.checksum agrees with status.checksum."""
+    for image in ctx.graph.images.values():
+        if image.spec_checksum and image.checksum and image.spec_checksum != image.checksum:
+            yield ctx.finding(
+                "backing-image/checksum-mismatch",
+                f"{image.name}: spec.checksum differs from status.checksum",
+                resource=ref(image.obj),
+                evidence={"spec.checksum": image.spec_checksum, "status.checksum": image.checksum},
+            )
+        for copy in image.ready_copies:
+            if image.checksum and copy.manager_checksum and copy.manager_checksum != image.checksum:
+                yield ctx.finding(
+                    "backing-image/checksum-mismatch",
+                    f"{image.name}: ready copy on node {copy.disk.node or '?'} disk {copy.disk.uuid} has another checksum",
+                    resource=ref(image.obj),
+                    evidence={"status.checksum": image.checksum,
+                              f"backingimagemanager/{copy.manager}.status.backingImageFileMap.{image.name}.currentChecksum":
+                                  copy.manager_checksum},
+                )
+
+
+@check("backing-image-references", needs=(k.BACKING_IMAGES,) + _USAGE_INPUTS, produces=("backing-image/unreferenced",))
+def unreferenced(ctx: CheckContext) -> Iterator[Finding]:
+    """Report backing images no VM image and no volume refers to."""
+    for image in ctx.graph.images.values():
+        if not image.vm_image and not image.volumes:
+            yield ctx.finding(
+                "backing-image/unreferenced",
+                f"{image.name}: no VM image and no volume refers to it",
+                resource=ref(image.obj),
+                evidence={"metadata.annotations[harvesterhci.io/imageId]": "", "volumes": []},
+            )

@@ -1,0 +1,46 @@
+"""What a check receives: the state, the dependency graph, the target, and a finding factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hvguard.analysis import findings as f
+from hvguard.analysis.graph import Graph
+from hvguard.state.cluster import ClusterState
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    state: ClusterState
+    graph: Graph
+    target: str | None = None
+    check: str = ""
+
+    def finding(
+        self,
+        finding_id: str,
+        message: str,
+        *,
+        resource: f.ObjectRef | None = None,
+        evidence: Mapping[str, Any] | None = None,
+        severity: f.Severity | None = None,
+        related: tuple[f.ObjectRef, ...] = (),
+        spec: f.FindingSpec | None = None,
+    ) -> f.Finding:
+        """A finding whose meaning (title, why, remediation, references) comes from the catalog."""
+        meaning = spec or f.spec(finding_id)
+        return f.Finding(
+            id=finding_id,
+            severity=meaning.severity if severity is None else severity,
+            title=meaning.title,
+            message=message,
+            resource=resource,
+            evidence=dict(evidence or {}),
+            why=meaning.why,
+            remediation=meaning.remediation,
+            references=meaning.references,
+            check=self.check,
+            related=related,
+        )

@@ -1,0 +1,135 @@
+"""Runs the registered checks over one state and computes the verdict — the only place that does.
+
+A check whose inputs could not be read is not run: it is reported UNKNOWN and the unreadable input
+becomes a ``source/incomplete`` finding, so the verdict can never be ``pass`` on partial data. A
+check that raises is reported ERROR and the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hvguard.analysis import checks as _checks  # noqa: F401 - importing registers the checks
+from hvguard.analysis import graph as g
+from hvguard.analysis.context import CheckContext
+from hvguard.analysis.findings import Finding, Severity, Verdict
+from hvguard.analysis.registry import DEFAULT, CheckSpec, Registry
+from hvguard.state.cluster import ClusterState
+from hvguard.state.kinds import Kind
+
+INCOMPLETE_ID = "source/incomplete"
+NOT_COLLECTED_ID = "source/namespaces-not-collected"
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    status: CheckStatus
+    description: str
+    finding_ids: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    findings: tuple[Finding, ...]
+    results: tuple[CheckResult, ...]
+    verdict: Verdict
+    graph: g.Graph
+
+
+def run(
+    state: ClusterState,
+    *,
+    target: str | None = None,
+    registry: Registry = DEFAULT,
+    select: Callable[[CheckSpec], bool] | None = None,
+) -> Analysis:
+    graph = g.build(state)
+    findings: list[Finding] = []
+    results: list[CheckResult] = []
+    unreadable: dict[str, list[str]] = {}
+    for spec in registry:
+        if select and not select(spec):
+            continue
+        if spec.needs_target and not target:
+            results.append(CheckResult(spec.name, CheckStatus.SKIPPED, spec.description, detail="no --to target given"))
+            continue
+        missing = [kind for kind in spec.needs if not state.usable(kind)]
+        if missing:
+            for kind in missing:
+                unreadable.setdefault(kind.key, []).append(spec.name)
+            results.append(CheckResult(spec.name, CheckStatus.UNKNOWN, spec.description,
+                                       detail="could not read " + ", ".join(kind.key for kind in missing)))
+            continue
+        results.append(_run_one(spec, CheckContext(state, graph, target, spec.name), findings))
+
+    findings.extend(_coverage_findings(state, graph, unreadable))
+    findings.sort(key=lambda f: (-f.severity, f.id, str(f.resource or "")))
+    return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph)
+
+
+def _run_one(spec: CheckSpec, ctx: CheckContext, sink: list[Finding]) -> CheckResult:
+    try:
+        produced = list(spec.func(ctx))
+    except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others' results
+        return CheckResult(spec.name, CheckStatus.ERROR, spec.description, detail=f"{type(exc).__name__}: {exc}")
+    sink.extend(produced)
+    failing = tuple(sorted({f.id for f in produced if f.severity > Severity.INFO}))
+    return CheckResult(spec.name, CheckStatus.FAIL if failing else CheckStatus.PASS, spec.description,
+                       tuple(sorted({f.id for f in produced})))
+
+
+def _coverage_findings(state: ClusterState, graph: g.Graph, unreadable: dict[str, list[str]]) -> list[Finding]:
+    ctx = CheckContext(state, graph, check="coverage")
+    out = []
+    for key, checks in sorted(unreadable.items()):
+        cov = state.coverage.get(key)
+        status = cov.status.value if cov else "missing"
+        reason = (cov.reason if cov else "") or "not read"
+        out.append(ctx.finding(
+            INCOMPLETE_ID,
+            f"{key} is {status} ({reason}); unknown: {', '.join(sorted(checks))}",
+            evidence={"resource": key, "status": status, "reason": reason,
+                      "where": cov.where if cov else "", "checks": sorted(checks)},
+        ))
+    if state.namespaces_not_collected:
+        partial = sorted(key for key, cov in state.coverage.items() if cov.status.value == "partial")
+        out.append(ctx.finding(
+            NOT_COLLECTED_ID,
+            f"{len(state.namespaces_not_collected)} namespace(s) not collected: "
+            + ", ".join(state.namespaces_not_collected),
+            evidence={"namespaces": list(state.namespaces_not_collected), "affects": partial},
+        ))
+    return out
+
+
+def verdict(findings: list[Finding], results: list[CheckResult]) -> Verdict:
+    if any(f.severity is Severity.BLOCK and f.id != INCOMPLETE_ID for f in findings):
+        return Verdict.BLOCK
+    if any(f.id == INCOMPLETE_ID for f in findings) or any(
+        r.status in (CheckStatus.UNKNOWN, CheckStatus.ERROR) for r in results
+    ):
+        return Verdict.INCOMPLETE
+    if any(f.severity is Severity.WARN for f in findings):
+        return Verdict.WARN
+    return Verdict.PASS
+
+
+def needed_kinds(registry: Registry = DEFAULT) -> tuple[Kind, ...]:
+    """Every resource type some check reads (what a source must fetch)."""
+    seen: dict[str, Kind] = {}
+    for spec in registry:
+        for kind in spec.needs:
+            seen.setdefault(kind.key, kind)
+    return tuple(seen.values())

@@ -1,0 +1,1 @@
+"""Reports: one report document (``model.build``), rendered by one module per format."""
