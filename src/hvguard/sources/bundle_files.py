@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -96,7 +97,7 @@ class BundleFiles:
                 )
             try:
                 return self._zip.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 raise InputError(f"corrupt or truncated bundle member {self.describe(rel)}: {exc}") from exc
         target = (self.path / self._member(rel)).resolve()
         if not target.is_relative_to(self.path.resolve()):

@@ -1,0 +1,78 @@
+"""``hvguard`` entry point. Heavy imports happen inside commands so ``--version`` stays instant."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from hvguard import __version__
+from hvguard.cli import boundary
+from hvguard.cli.common import emit, gate, load_state
+from hvguard.cli.options import fail_on_option, report_options, source_options
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", prog_name="hvguard")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Keep Harvester upgrades from destroying VM images.
+
+    Read-only unless a command is given --apply. Exit codes: 0 ok, 1 findings at or above
+    --fail-on, 2 usage or input error, 3 cluster unreachable, 70 internal error, 130 interrupted.
+    """
+
+
+def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, output: Path | None,
+               fail_on: str, command: str = "preflight") -> int:
+    from hvguard.analysis import runner
+    from hvguard.reports import model
+
+    state = load_state(**source)  # type: ignore[arg-type]
+    analysis = runner.run(state, target=to)
+    report = model.build(state, analysis, command=command, target=to)
+    emit(report, fmt, output)
+    return gate(report["verdict"], fail_on)
+
+
+@cli.command()
+@source_options
+@click.option("--to", "to", metavar="VERSION", help="Target Harvester version, e.g. v1.4.0.")
+@report_options
+@fail_on_option
+def preflight(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
+              to: str | None, fmt: str, output: Path | None, fail_on: str) -> int:
+    """Check the cluster before an upgrade: images, copies, checksums, dependants."""
+    source = {"bundle": bundle, "kubeconfig": kubeconfig, "context": context, "snapshot": snapshot}
+    return _preflight(source, to, fmt, output, fail_on)
+
+
+@cli.command()
+@source_options
+@report_options
+def inventory(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
+              fmt: str, output: Path | None) -> int:
+    """List every backing image: copies, checksums, users, rebuildability."""
+    source = {"bundle": bundle, "kubeconfig": kubeconfig, "context": context, "snapshot": snapshot}
+    _preflight(source, None, fmt, output, "never", command="inventory")
+    return 0
+
+
+DEMO_TARGET = "v1.4.0"
+
+
+@cli.command()
+def demo() -> int:
+    """Run `preflight --to v1.4.0` on the bundled demo cluster (Harvester v1.3.2)."""
+    with resources.as_file(resources.files("hvguard.demo").joinpath("demo-bundle.zip")) as bundle:
+        source = {"bundle": bundle, "kubeconfig": None, "context": None, "snapshot": None}
+        _preflight(source, DEMO_TARGET, "table", None, "never", command="preflight")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    code = boundary.run(lambda: cli.main(args, prog_name="hvguard", standalone_mode=False), debug="--debug" in args)
+    sys.exit(code)

@@ -1,0 +1,53 @@
+"""The single place that turns exceptions into one-line messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+
+import click
+
+from hvguard.cli.exit_codes import ExitCode
+from hvguard.errors import ClusterAccessError, HvguardError
+
+
+def run(invoke: Callable[[], int | None], *, debug: bool) -> int:
+    try:
+        return int(invoke() or ExitCode.OK)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except click.Abort:
+        click.echo("hvguard: aborted", err=True)
+        return ExitCode.INTERRUPTED
+    except ClusterAccessError as exc:
+        _error(exc, debug)
+        return ExitCode.CLUSTER
+    except HvguardError as exc:
+        _error(exc, debug)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        click.echo("hvguard: interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing useful is left to say.
+        sys.stderr.close()
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback by default
+        if debug:
+            traceback.print_exc()
+        click.echo(f"hvguard: internal error: {type(exc).__name__}: {exc}", err=True)
+        if not debug:
+            click.echo("hint: rerun with --debug for the traceback, and please report it", err=True)
+        return ExitCode.INTERNAL
+
+
+def _error(exc: HvguardError, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    click.echo(f"hvguard: error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"hint: {exc.hint}", err=True)

@@ -1,0 +1,43 @@
+"""Options shared by commands: where the cluster state comes from, and how the report goes out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "json", "markdown", "junit")
+
+
+def source_options(func: F) -> F:
+    """--bundle / --kubeconfig / --context / --snapshot: exactly one source per run."""
+    for option in reversed((
+        click.option("--bundle", type=click.Path(path_type=Path), help="Harvester support bundle (.zip or extracted folder)."),
+        click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a live cluster (read-only access)."),
+        click.option("--context", help="Kubeconfig context to use (default: the current context)."),
+        click.option("--snapshot", type=click.Path(path_type=Path), help="Snapshot saved by `hvguard snapshot`."),
+    )):
+        func = option(func)
+    return func
+
+
+def report_options(func: F) -> F:
+    for option in reversed((
+        click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="Report format."),
+        click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Write the report to FILE (atomically) instead of stdout."),
+    )):
+        func = option(func)
+    return func
+
+
+def fail_on_option(func: F) -> F:
+    return click.option(
+        "--fail-on", type=click.Choice(("block", "warn", "never")), default="block", show_default=True,
+        help="Exit 1 when the verdict reaches this level (verdict 'incomplete' counts as block).",
+    )(func)
