@@ -60,6 +60,23 @@ def inventory(bundle: Path | None, kubeconfig: Path | None, context: str | None,
     return 0
 
 
+@cli.command()
+@source_options
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Snapshot file to write (atomically).")
+def snapshot(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
+             output: Path) -> int:
+    """Record everything the analysis reads into one verifiable archive (e.g. before an upgrade)."""
+    from hvguard.sources.snapshot import write_snapshot
+
+    state = load_state(bundle, kubeconfig, context, snapshot)
+    manifest = write_snapshot(state, output)
+    total = sum(c.count for c in state.coverage.values())
+    click.echo(f"snapshot written to {output}: {total} objects of {len(manifest['members'])} resource types "
+               f"from {state.source.type} {state.source.location}", err=True)
+    return 0
+
+
 DEMO_TARGET = "v1.4.0"
 
 

@@ -32,7 +32,19 @@ def load_state(
         from hvguard.sources.bundle import load_bundle
 
         return load_bundle(bundle)
-    raise click.UsageError("give a source: --bundle PATH")
+    if snapshot:
+        from hvguard.sources.snapshot import load_snapshot
+
+        return load_snapshot(snapshot)
+    # No --bundle/--snapshot: a live cluster, found like kubectl finds it.
+    from hvguard.kube.client import connect
+    from hvguard.sources.live import load_live
+
+    kube = connect(kubeconfig, context)
+    try:
+        return load_live(kube, context=context)
+    finally:
+        kube.close()
 
 
 def emit(report: dict[str, Any], fmt: str, output: Path | None) -> None:

@@ -1,0 +1,112 @@
+"""A small read-only API client: kubeconfig resolution, raw JSON GETs, bounded retries.
+
+Built on the official ``kubernetes`` package for what it does best — kubeconfig parsing with every
+auth flavour operators bring (client certs, bearer tokens as Rancher issues them, exec credential
+plugins, in-cluster service accounts) — while requests go through ``call_api`` with raw JSON so
+objects stay plain dicts, exactly like bundle and snapshot objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hvguard.errors import ClusterAccessError
+from hvguard.kube.errors import KubeError, status_message
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+class Kube:
+    """GET-only access to one API server, with per-request timeouts, retries and an overall deadline."""
+
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        request_timeout: float = 20.0,
+        deadline: float = 300.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api = api_client
+        self.server = str(api_client.configuration.host)
+        self.request_timeout = request_timeout
+        self.deadline_at = time.monotonic() + deadline
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+
+    def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` and decode the JSON body, retrying 429/5xx and transport failures."""
+        attempt = 0
+        while True:
+            remaining = self.deadline_at - time.monotonic()
+            if remaining <= 0:
+                raise KubeError(None, "timed out", f"overall deadline reached before GET {path}")
+            try:
+                return json.loads(self._get(path, query, min(self.request_timeout, remaining)))
+            except KubeError as exc:
+                if attempt >= self.retries or not (exc.status is None or exc.status in RETRYABLE):
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else self.backoff * 2**attempt * (0.5 + random.random())
+                if delay >= self.deadline_at - time.monotonic():
+                    raise
+                self._sleep(delay)
+                attempt += 1
+
+    def _get(self, path: str, query: Mapping[str, Any] | None, timeout: float) -> bytes:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        params = self._api.param_serialize(
+            "GET", path, query_params=[(k, v) for k, v in (query or {}).items() if v is not None],
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(*params, _request_timeout=timeout)
+            body = response.read()
+        except ApiException as exc:  # raised by the REST layer for some transport problems
+            raise KubeError(exc.status or None, str(exc.reason or "API error"), status_message(exc.body)) from exc
+        except (HTTPError, OSError) as exc:
+            raise KubeError(None, "connection failed", str(exc).split("\n")[0][:300]) from exc
+        if response.status >= 400:
+            header = response.headers.get("Retry-After")
+            retry_after = float(header) if header and header.replace(".", "", 1).isdigit() else None
+            raise KubeError(response.status, str(response.reason or "error"), status_message(body), retry_after)
+        return bytes(body)
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def connect(kubeconfig: Path | None, context: str | None, **options: Any) -> Kube:
+    """Kubeconfig resolution as kubectl does it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    if kubeconfig is not None:
+        path = str(kubeconfig)
+    else:
+        path = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
+    try:
+        if kubeconfig is not None or any(Path(p).expanduser().is_file() for p in path.split(os.pathsep) if p):
+            config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
+                                    persist_config=False)
+        elif os.environ.get("KUBERNETES_SERVICE_HOST") and not context:
+            config.load_incluster_config(client_configuration=configuration)
+        else:
+            raise ClusterAccessError(
+                "no kubeconfig found", hint="pass --kubeconfig FILE, set $KUBECONFIG, or use --bundle/--snapshot"
+            )
+    except (ConfigException, OSError, ValueError, TypeError) as exc:
+        raise ClusterAccessError(f"cannot use kubeconfig {path}: {exc}".splitlines()[0]) from exc
+    configuration.retries = False  # Kube.get_json owns retries, so Retry-After is honoured once
+    return Kube(client.ApiClient(configuration), **options)
