@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from hvguard.analysis.context import CheckContext
-from hvguard.analysis.fields import ref
+from hvguard.analysis.fields import as_int, dig, mapping, name, ref
 from hvguard.analysis.findings import Finding
 from hvguard.analysis.graph import FAILED_STATES, ImageNode, copies_by_disk
 from hvguard.analysis.registry import check
@@ -104,3 +104,50 @@ def unreferenced(ctx: CheckContext) -> Iterator[Finding]:
                 resource=ref(image.obj),
                 evidence={"metadata.annotations[harvesterhci.io/imageId]": "", "volumes": []},
             )
+
+
+@check("backing-image-rebuildable", needs=(k.BACKING_IMAGES, k.BACKUP_BACKING_IMAGES) + _USAGE_INPUTS,
+       produces=("backing-image/not-rebuildable",))
+def rebuildable(ctx: CheckContext) -> Iterator[Finding]:
+    """Every image in use could be rebuilt if lost: re-downloadable, or backed up with a matching checksum."""
+    for image in ctx.graph.images.values():
+        ok, why = image.rebuildable
+        if image.in_use and not ok:
+            yield ctx.finding(
+                "backing-image/not-rebuildable",
+                f"{image.name} ({image.vm_image or 'no VM image'}): {why}; used by {_users(image)}",
+                resource=ref(image.obj),
+                evidence={"spec.sourceType": image.source_type, "status.checksum": image.checksum,
+                          "backupBackingImages": [{"name": b.name, "state": b.state, "checksum": b.checksum}
+                                                  for b in image.backups],
+                          "vms": image.vms},
+            )
+
+
+@check("longhorn-disk-space", needs=(k.LH_NODES, k.BACKING_IMAGES), produces=("longhorn/disk-space",))
+def disk_space(ctx: CheckContext) -> Iterator[Finding]:
+    """Every schedulable Longhorn disk can hold another copy of the largest image in use."""
+    sizes = [image.size or 0 for image in ctx.graph.images.values() if image.in_use or image.vm_image]
+    largest = max(sizes, default=0)
+    if not largest:
+        return
+    for node in ctx.state.objects(k.LH_NODES):
+        specs = mapping(node, "spec", "disks")
+        for disk_name, status in mapping(node, "status", "diskStatus").items():
+            if not dig(specs, disk_name, "allowScheduling", default=True):
+                continue
+            available = as_int(dig(status, "storageAvailable"))
+            if available is not None and available < largest:
+                yield ctx.finding(
+                    "longhorn/disk-space",
+                    f"disk {disk_name} on node {name(node)} has {_gib(available)} free, less than the largest image "
+                    f"in use ({_gib(largest)})",
+                    resource=ref(node),
+                    evidence={f"status.diskStatus.{disk_name}.storageAvailable": available,
+                              f"status.diskStatus.{disk_name}.storageMaximum": as_int(dig(status, "storageMaximum")),
+                              "largestImageBytes": largest},
+                )
+
+
+def _gib(value: int) -> str:
+    return f"{value / 2**30:.1f} GiB"

@@ -1,14 +1,16 @@
-"""Longhorn volumes and what they wait for."""
+"""Longhorn volumes: what they wait for, and their health as Harvester's upgrade webhook sees it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from hvguard.analysis.context import CheckContext
-from hvguard.analysis.fields import conditions, dig, name, ref
+from hvguard.analysis.fields import as_int, conditions, dig, name, ref
 from hvguard.analysis.findings import Finding, ObjectRef
 from hvguard.analysis.registry import check
 from hvguard.state import kinds as k
+
+_ACTIVE_STATES = frozenset({"creating", "attaching", "attached"})
 
 
 @check("volume-backing-image-wait", needs=(k.LH_VOLUMES,), produces=("volume/waiting-for-backing-image",))
@@ -31,3 +33,27 @@ def waiting_for_backing_image(ctx: CheckContext) -> Iterator[Finding]:
             evidence={"status.conditions[WaitForBackingImage]": cond, "spec.backingImage": image_name,
                       "status.state": dig(volume, "status", "state", default=""), "vms": vms},
         )
+
+
+@check("volume-health", needs=(k.LH_VOLUMES, k.NODES), produces=("volume/degraded", "volume/faulted", "volume/single-replica"))
+def health(ctx: CheckContext) -> Iterator[Finding]:
+    """No volume is degraded (clusters of 3+ nodes), faulted, or single-replica (multi-node clusters)."""
+    nodes = len(ctx.state.objects(k.NODES))
+    for volume in ctx.state.objects(k.LH_VOLUMES):
+        robustness = str(dig(volume, "status", "robustness", default="") or "")
+        state = str(dig(volume, "status", "state", default="") or "")
+        replicas = as_int(dig(volume, "spec", "numberOfReplicas"))
+        vms = sorted(ctx.graph.volume_vms.get(name(volume), []))
+        evidence = {"status.robustness": robustness, "status.state": state, "spec.numberOfReplicas": replicas,
+                    "vms": vms, "clusterNodes": nodes}
+        suffix = f" (VM {', '.join(vms)})" if vms else ""
+        if robustness == "faulted":
+            yield ctx.finding("volume/faulted", f"volume {name(volume)} is faulted{suffix}",
+                              resource=ref(volume), evidence=evidence)
+        elif robustness == "degraded" and nodes >= 3:
+            yield ctx.finding("volume/degraded", f"volume {name(volume)} is degraded{suffix}",
+                              resource=ref(volume), evidence=evidence)
+        if replicas == 1 and nodes > 1:
+            yield ctx.finding("volume/single-replica",
+                              f"volume {name(volume)} has 1 replica ({state or 'unknown state'}){suffix}",
+                              resource=ref(volume), evidence=evidence | {"active": state in _ACTIVE_STATES})
