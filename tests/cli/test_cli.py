@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import V10_SAMPLE
+from support import V10_SAMPLE
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "src/hvguard/reports/schemas/report-v1.json").read_text())
 

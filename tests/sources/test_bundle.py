@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import V10_SAMPLE, k8s_list
+from support import V10_SAMPLE, k8s_list
 from hvguard.errors import InputError
 from hvguard.sources.bundle import load_bundle
 from hvguard.state import kinds as k

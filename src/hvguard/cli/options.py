@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
+from hvguard.reports.render import FORMATS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("table", "json", "markdown", "junit")
 
 
 def source_options(func: F) -> F:
