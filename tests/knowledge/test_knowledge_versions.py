@@ -25,7 +25,13 @@ def test_release_candidate_sorts_before_its_release() -> None:
 
 @pytest.mark.parametrize(
     ("text", "series"),
-    [("v1.5-head", (1, 5)), ("v1.8.x-head", (1, 8)), ("master-head", None), ("1a861fc-dirty", None), ("f024f49a", None)],
+    [
+        ("v1.5-head", (1, 5)),
+        ("v1.8.x-head", (1, 8)),
+        ("master-head", None),
+        ("1a861fc-dirty", None),
+        ("f024f49a", None),
+    ],
 )
 def test_dev_builds_without_a_release_are_dev_and_incomparable(text: str, series: tuple[int, int] | None) -> None:
     version = parse(text)
@@ -57,7 +63,14 @@ def test_garbage_is_an_unknown_version(text: str) -> None:
 
 def test_sorting_is_by_version_not_text() -> None:
     texts = ["v1.10.0", "v1.9.0-rc6", "v1.2.0", "v1.4.0", "v1.4.0-rc1", "v1.9.0"]
-    assert [str(v) for v in sorted(map(parse, texts))] == ["v1.2.0", "v1.4.0-rc1", "v1.4.0", "v1.9.0-rc6", "v1.9.0", "v1.10.0"]
+    assert [str(v) for v in sorted(map(parse, texts))] == [
+        "v1.2.0",
+        "v1.4.0-rc1",
+        "v1.4.0",
+        "v1.9.0-rc6",
+        "v1.9.0",
+        "v1.10.0",
+    ]
 
 
 def test_range_comma_is_and_list_is_or_empty_is_any() -> None:
