@@ -171,7 +171,8 @@ def test_every_item_names_its_sources(catalog: Catalog) -> None:
 
 
 def test_migration_targets_are_declared_by_the_newest_shipped_crd(catalog: Catalog) -> None:
-    newest = max(v for v in (parse(d.name.removeprefix("longhorn-")) for d in PACKAGE.joinpath("crds").iterdir()))
+    newest = max(parse(d.name.removeprefix("longhorn-")) for d in PACKAGE.joinpath("crds").iterdir()
+                 if d.name.startswith("longhorn-v"))
     crds = catalog.longhorn_crds(newest).crds  # type: ignore[union-attr]
     for rule in catalog.migrations:
         if rule.version and rule.crd in crds and rule.longhorn_to.contains(newest):
@@ -188,7 +189,7 @@ def test_the_6_to_7_migration_writes_fields_the_6_crd_prunes(catalog: Catalog) -
             assert set(rule.pruned_targets(old.crds[rule.crd])) <= pruned
 
 
-HEADER = re.compile(r"\A# Upstream: github\.com/longhorn/longhorn tag (v[0-9.]+) path deploy/longhorn\.yaml")
+HEADER = re.compile(r"\A# Upstream: github\.com/(longhorn/longhorn|harvester/harvester) tag (v[0-9.]+) path \S+\.yaml")
 
 
 @pytest.mark.parametrize("folder", sorted(d.name for d in PACKAGE.joinpath("crds").iterdir()))
@@ -198,9 +199,11 @@ def test_shipped_crds_keep_their_provenance(folder: str) -> None:
     for file in files:
         text = file.read_text("utf-8")
         match = HEADER.match(text)
-        assert match and match.group(1) == folder.removeprefix("longhorn-"), file.name
+        product, _, version = folder.partition("-")
+        assert match and match.group(1).startswith(product) and match.group(2) == version, file.name
         docs = [d for d in yaml.safe_load_all(text) if d]
         assert len(docs) == 1 and docs[0]["kind"] == "CustomResourceDefinition"
         assert file.name == f"crd-{docs[0]['metadata']['name']}.yaml"
         # upstream left the label off v1.6.2's backupbackingimages CRD
-        assert docs[0]["metadata"]["labels"].get("app.kubernetes.io/version", match.group(1)) == match.group(1)
+        if product == "longhorn":
+            assert docs[0]["metadata"]["labels"].get("app.kubernetes.io/version", version) == version

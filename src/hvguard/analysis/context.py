@@ -8,6 +8,7 @@ from typing import Any
 
 from hvguard.analysis import findings as f
 from hvguard.analysis.graph import Graph
+from hvguard.analysis.upgrade import Upgrade
 from hvguard.state.cluster import ClusterState
 
 
@@ -15,7 +16,7 @@ from hvguard.state.cluster import ClusterState
 class CheckContext:
     state: ClusterState
     graph: Graph
-    target: str | None = None
+    upgrade: Upgrade | None = None  # set when the run has a --to target
     check: str = ""
 
     def finding(

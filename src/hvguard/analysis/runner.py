@@ -9,35 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from hvguard.analysis import checks as _checks  # noqa: F401 - importing registers the checks
 from hvguard.analysis import graph as g
+from hvguard.analysis import known_issues
 from hvguard.analysis.context import CheckContext
 from hvguard.analysis.findings import Finding, Severity, Verdict
 from hvguard.analysis.registry import DEFAULT, CheckSpec, Registry
+from hvguard.analysis.results import CheckResult, CheckStatus
+from hvguard.analysis.predict import Prediction, predict
+from hvguard.analysis.upgrade import Upgrade, resolve
 from hvguard.state.cluster import ClusterState
 from hvguard.state.kinds import Kind
 
 INCOMPLETE_ID = "source/incomplete"
 NOT_COLLECTED_ID = "source/namespaces-not-collected"
-
-
-class CheckStatus(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    UNKNOWN = "unknown"
-    ERROR = "error"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    name: str
-    status: CheckStatus
-    description: str
-    finding_ids: tuple[str, ...] = ()
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +32,8 @@ class Analysis:
     results: tuple[CheckResult, ...]
     verdict: Verdict
     graph: g.Graph
+    upgrade: Upgrade | None = None
+    predictions: tuple[Prediction, ...] = ()
 
 
 def run(
@@ -56,13 +44,14 @@ def run(
     select: Callable[[CheckSpec], bool] | None = None,
 ) -> Analysis:
     graph = g.build(state)
+    upgrade = resolve(state, target) if target else None
     findings: list[Finding] = []
     results: list[CheckResult] = []
     unreadable: dict[str, list[str]] = {}
     for spec in registry:
         if select and not select(spec):
             continue
-        if spec.needs_target and not target:
+        if spec.needs_target and upgrade is None:
             results.append(CheckResult(spec.name, CheckStatus.SKIPPED, spec.description, detail="no --to target given"))
             continue
         missing = [kind for kind in spec.needs if not state.usable(kind)]
@@ -72,11 +61,14 @@ def run(
             results.append(CheckResult(spec.name, CheckStatus.UNKNOWN, spec.description,
                                        detail="could not read " + ", ".join(kind.key for kind in missing)))
             continue
-        results.append(_run_one(spec, CheckContext(state, graph, target, spec.name), findings))
+        results.append(_run_one(spec, CheckContext(state, graph, upgrade, spec.name), findings))
 
+    if upgrade is not None:
+        findings.extend(known_issues.evaluate(CheckContext(state, graph, upgrade, "known-issues"), findings, results))
     findings.extend(_coverage_findings(state, graph, unreadable))
     findings.sort(key=lambda f: (-f.severity, f.id, str(f.resource or "")))
-    return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph)
+    predictions = tuple(predict(state, graph, upgrade)) if upgrade is not None else ()
+    return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph, upgrade, predictions)
 
 
 def _run_one(spec: CheckSpec, ctx: CheckContext, sink: list[Finding]) -> CheckResult:

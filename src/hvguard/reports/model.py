@@ -55,6 +55,26 @@ def build(state: ClusterState, analysis: Analysis, *, command: str, target: str 
         ],
         "namespacesNotCollected": list(state.namespaces_not_collected),
         "inventory": inventory(analysis.graph),
+        "upgrade": _upgrade(analysis),
+        "predictions": [p.as_dict() for p in analysis.predictions],
+    }
+
+
+def _upgrade(analysis: Analysis) -> dict[str, Any] | None:
+    up = analysis.upgrade
+    if up is None:
+        return None
+    route = up.catalog.route(up.source, up.target) if up.known and up.source else None
+    return {
+        "from": up.source_text or None,
+        "to": str(up.target),
+        "longhornFrom": str(up.longhorn_source) if up.longhorn_source else None,
+        "longhornTo": str(up.longhorn_target) if up.longhorn_target else None,
+        "known": up.known,
+        "supported": up.catalog.is_supported(up.source, up.target) if up.known and up.source else None,
+        "route": [str(v) for v in route or ()],
+        "migrations": [{"id": p.rule.id, "upgradePath": p.rule.upgrade_path, "crd": p.rule.crd,
+                        "writeValidation": "strict" if p.strict else "lenient"} for p in up.migrations()],
     }
 
 

@@ -1,5 +1,5 @@
 """Check modules, one per domain noun. Importing this package registers every check."""
 
-from hvguard.analysis.checks import backing_images, cluster, vm_images, volumes
+from hvguard.analysis.checks import backing_images, cluster, upgrade, vm_images, volumes
 
-__all__ = ["backing_images", "cluster", "vm_images", "volumes"]
+__all__ = ["backing_images", "cluster", "upgrade", "vm_images", "volumes"]
