@@ -51,6 +51,17 @@ def preflight(bundle: Path | None, kubeconfig: Path | None, context: str | None,
 
 @cli.command()
 @source_options
+@click.option("--to", "to", metavar="VERSION", required=True, help="Target Harvester version, e.g. v1.4.0.")
+@report_options
+def predict(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
+            to: str, fmt: str, output: Path | None) -> int:
+    """Predict, per backing image, what the upgrade will do to it (and why)."""
+    source = {"bundle": bundle, "kubeconfig": kubeconfig, "context": context, "snapshot": snapshot}
+    return _preflight(source, to, fmt, output, "never", command="predict")
+
+
+@cli.command()
+@source_options
 @report_options
 def inventory(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
               fmt: str, output: Path | None) -> int:

@@ -56,6 +56,7 @@ def _sections(report: Report) -> list[str]:
     for severity, findings in groups:
         sections.append(f"### {severity.upper()} ({len(findings)})")
         sections.extend(_finding(finding) for finding in findings)
+    sections.append(_predictions(report))
     sections.append(_gaps(report))
     sections.append(_checks(report))
     sections.append(_inventory(report))
@@ -96,6 +97,18 @@ def _checks(report: Report) -> str:
     rows = [(_code(check["name"]), check["status"], ", ".join(_code(fid) for fid in check["findings"]))
             for check in report["checks"]]
     return "## Checks\n\n" + _table(("Check", "Status", "Findings"), rows)
+
+
+def _predictions(report: Report) -> str:
+    predictions = report.get("predictions") or []
+    if not predictions:
+        return ""
+    upgrade = report.get("upgrade") or {}
+    rows = [(_code(p["backingImage"]), _code(p["vmImage"]) if p.get("vmImage") else "-", _escape(p["sourceType"]),
+             f"**{_escape(p['fate'])}**" if p["atRisk"] else _escape(p["fate"]),
+             _escape(" → ".join(p["reasons"]))) for p in predictions]
+    title = f"## Predicted effect of {_escape(str(upgrade.get('from') or '?'))} → {_escape(str(upgrade.get('to')))}"
+    return f"{title}\n\n" + _table(("Backing image", "VM image", "Source", "Fate", "Why"), rows)
 
 
 def _inventory(report: Report) -> str:

@@ -57,7 +57,11 @@ def render(report: Report, stream: TextIO) -> None:
         _print_inventory_view(report, console)
         return
     console.print(_banner(report))
+    if report["tool"]["command"] == "predict":
+        _print_predictions(report, console)
+        return
     _print_findings(report, console)
+    _print_predictions(report, console)
     _print_gaps(report, console)
     _print_section(console, f"BACKING IMAGES ({len(report['inventory']['backingImages'])})", "bold")
     console.print(_inventory(report))
@@ -149,6 +153,34 @@ def _scalar(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_scalar(item) for item in value) if value else "[]"
     return str(value)
+
+
+def _print_predictions(report: Report, console: Console) -> None:
+    """Per image, what the upgrade is expected to do; the reason chain once, for the first image at risk."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    predictions = report.get("predictions") or []
+    if not predictions:
+        return
+    upgrade = report.get("upgrade") or {}
+    at_risk = [p for p in predictions if p["atRisk"]]
+    title = (f"WHAT {upgrade.get('from') or '?'} → {upgrade.get('to')} WILL DO TO EACH IMAGE "
+             f"({len(at_risk)} of {len(predictions)} at risk)")
+    _print_section(console, title, "bold red" if at_risk else "bold green")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    for column in ("backing image", "VM image", "source", "fate", "VMs"):
+        table.add_column(column, overflow="fold")
+    for prediction in predictions:
+        style = "bold red" if prediction["fate"].endswith("without backup)") else "yellow" if prediction["atRisk"] else ""
+        table.add_row(prediction["backingImage"], prediction.get("vmImage") or "-", prediction["sourceType"],
+                      Text(prediction["fate"], style=style), truncate(", ".join(prediction["vms"]) or "-", 40))
+    console.print(table)
+    if at_risk:
+        console.print(Text("why:", style="bold"))
+        for step, reason in enumerate(at_risk[0]["reasons"], 1):
+            console.print(Text(f"  {step}. {reason}"))
 
 
 def _print_gaps(report: Report, console: Console) -> None:
