@@ -121,6 +121,8 @@ def test_detectors_are_where_the_brief_puts_them(catalog: Catalog) -> None:
         "webhook-degraded-volumes": "degraded-volumes",
         "webhook-managed-charts-not-ready": "managed-charts-not-ready",
         "webhook-nodes-not-ready": "nodes-not-ready",
+        "longhorn-faulted-volumes": "faulted-volumes",
+        "longhorn-failed-backing-image": "failed-backing-images",
     }
 
 

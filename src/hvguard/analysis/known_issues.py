@@ -24,6 +24,8 @@ DETECTORS: dict[str, tuple[str, frozenset[str]]] = {
     "single-replica-volumes": ("volume-health", frozenset({"volume/single-replica"})),
     "managed-charts-not-ready": ("managed-charts-ready", frozenset({"managed-chart/not-ready"})),
     "nodes-not-ready": ("nodes-ready", frozenset({"node/not-ready", "node/cordoned"})),
+    "faulted-volumes": ("volume-health", frozenset({"volume/faulted"})),
+    "failed-backing-images": ("backing-image-failed-copies", frozenset({"backing-image/failed-copy"})),
 }
 
 

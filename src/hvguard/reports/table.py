@@ -35,6 +35,12 @@ PIPE_WIDTH = 120
 EVIDENCE_PAIRS = 4
 EVIDENCE_VALUE_WIDTH = 70
 _VERDICT_STYLE = {"pass": "bold green", "warn": "bold yellow", "block": "bold red", "incomplete": "bold magenta"}
+# Short forms of the prediction fates (the JSON keeps the full wording).
+_FATE_LABEL = {
+    "at-risk (files deleted, re-downloadable)": ("files deleted → re-download", "yellow"),
+    "at-risk (files deleted, restorable from backup)": ("files deleted → restore backup", "yellow"),
+    "at-risk (files deleted, not recoverable without backup)": ("files deleted → LOST (no backup)", "bold red"),
+}
 _SEVERITY_STYLE = {"block": "bold red", "warn": "bold yellow", "info": "bold cyan"}
 # The exit status each verdict gives under every --fail-on policy (hvguard.cli.common.gate).
 _EXIT = {
@@ -107,16 +113,41 @@ def _print_section(console: Console, title: str, style: str) -> None:
 
 
 def _print_findings(report: Report, console: Console) -> None:
+    """Findings in full, worst first; known issues this cluster is not (or not detectably) exposed to
+    are listed one per line after them, so they do not bury what must be fixed."""
+    detailed = [f for f in report["findings"] if not _path_only(f)]
+    brief = [f for f in report["findings"] if _path_only(f)]
     if not report["findings"]:
         console.print()
         console.print("No findings.")
-        return
-    for severity, findings in by_severity(report["findings"]):
+    for severity, findings in by_severity(detailed):
         _print_section(console, f"{severity.upper()} ({len(findings)})", _SEVERITY_STYLE[severity])
         for index, finding in enumerate(findings):
             if index:
                 console.print()
             console.print(_finding(finding, _SEVERITY_STYLE[severity]))
+    if brief:
+        _print_known_issues(brief, console)
+
+
+def _path_only(finding: dict[str, Any]) -> bool:
+    return finding["check"] == "known-issues" and finding["severity"] != "block"
+
+
+def _print_known_issues(findings: list[dict[str, Any]], console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    _print_section(console, f"OTHER KNOWN ISSUES ON THIS PATH ({len(findings)})", "bold yellow")
+    table = Table(box=None, padding=(0, 2), show_edge=False, show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for finding in findings:
+        exposure = "check by hand" if finding["severity"] == "warn" else "not exposed"
+        table.add_row(Text(finding["id"], style=_SEVERITY_STYLE[finding["severity"]]),
+                      Text(f"{finding['title']} ({exposure})"))
+    console.print(table)
+    console.print(Text("mitigations and references: -o markdown or -o json", style="dim"))
 
 
 def _finding(finding: dict[str, Any], style: str) -> RenderableType:
@@ -170,12 +201,12 @@ def _print_predictions(report: Report, console: Console) -> None:
              f"({len(at_risk)} of {len(predictions)} at risk)")
     _print_section(console, title, "bold red" if at_risk else "bold green")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-    for column in ("backing image", "VM image", "source", "fate", "VMs"):
+    for column in ("image", "source", "what happens", "VMs"):
         table.add_column(column, overflow="fold")
     for prediction in predictions:
-        style = "bold red" if prediction["fate"].endswith("without backup)") else "yellow" if prediction["atRisk"] else ""
-        table.add_row(prediction["backingImage"], prediction.get("vmImage") or "-", prediction["sourceType"],
-                      Text(prediction["fate"], style=style), truncate(", ".join(prediction["vms"]) or "-", 40))
+        label, style = _FATE_LABEL.get(prediction["fate"], (prediction["fate"], ""))
+        table.add_row(prediction.get("vmImage") or prediction["backingImage"], prediction["sourceType"],
+                      Text(label, style=style), truncate(", ".join(prediction["vms"]) or "-", 40))
     console.print(table)
     if at_risk:
         console.print(Text("why:", style="bold"))

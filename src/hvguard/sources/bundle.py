@@ -28,6 +28,14 @@ _GENERATION_ERROR = re.compile(r"^Failed to get (/\S+?):\s*(.*)$")
 _BUILTIN_GROUPS = {"", "storage.k8s.io", "apiextensions.k8s.io"}
 
 
+# Namespaces Harvester's collector skips on purpose and that never hold VMs, volumes or VM images.
+_SYSTEM_NAMESPACES = ("kube-", "cattle-", "fleet-", "cluster-fleet-", "local", "p-", "c-", "user-")
+
+
+def _system_namespace(namespace: str) -> bool:
+    return namespace.startswith(_SYSTEM_NAMESPACES)
+
+
 def load_bundle(path: Path, wanted: Iterable[k.Kind] = k.ALL) -> ClusterState:
     """Read the resource types in ``wanted`` from the bundle at ``path``."""
     files = BundleFiles(path)
@@ -55,7 +63,7 @@ class _BundleReader:
         crd_kind_first = sorted(wanted, key=lambda kind: kind is not k.CRDS)
         installed_crds: set[str] | None = None
         all_namespaces = self._all_namespaces()
-        not_collected = sorted(all_namespaces - self.collected) if all_namespaces else []
+        not_collected = sorted(ns for ns in all_namespaces - self.collected if not _system_namespace(ns))
         for kind in crd_kind_first:
             objs, cov = self._read_kind(kind, installed_crds, not_collected)
             objects[kind.key], coverage[kind.key] = objs, cov
@@ -102,7 +110,7 @@ class _BundleReader:
                 where.append(rel)
         partial = kind.namespaced and kind.namespaces is None and bool(not_collected)
         status = ReadStatus.PARTIAL if partial else ReadStatus.READ
-        reason = f"namespaces not collected: {', '.join(not_collected)}" if partial else ""
+        reason = f"{len(not_collected)} namespace(s) not collected" if partial else ""
         where_text = where[0] if len(where) == 1 else f"{len(where)} files under yamls/"
         return objs, Coverage(kind.key, status, kind.api_version(version), where_text, reason, len(objs))
 
