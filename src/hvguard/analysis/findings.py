@@ -1,8 +1,8 @@
 """Findings: what a check reports, with the evidence it read and the way out.
 
 The *meaning* of each finding id (title, why it matters, remediation, references) is data in
-``findings.yaml`` next to this module; checks supply only what they observed. A finding id is
-public API: never rename or reuse one.
+``catalog/*.yaml`` next to this module (one file per area: preflight, verify, watch, logs); checks
+supply only what they observed. A finding id is public API: never rename or reuse one.
 """
 
 from __future__ import annotations
@@ -105,19 +105,25 @@ class Finding:
 @functools.cache
 def catalog() -> dict[str, FindingSpec]:
     """Every finding id hvguard can emit (``known-issue/*`` ids come from the knowledge)."""
-    text = resources.files("hvguard.analysis").joinpath("findings.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
     specs: dict[str, FindingSpec] = {}
-    for fid, entry in raw["findings"].items():
-        specs[fid] = FindingSpec(
-            id=fid,
-            severity=Severity.parse(entry["severity"]),
-            title=entry["title"],
-            why=" ".join(entry["why"].split()),
-            remediation=" ".join(entry["remediation"].split()),
-            references=tuple(entry.get("references", ())),
-        )
+    folder = resources.files("hvguard.analysis").joinpath("catalog")
+    for file in sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name):
+        for fid, entry in yaml.safe_load(file.read_text("utf-8"))["findings"].items():
+            if fid in specs:
+                raise KnowledgeError(f"finding id {fid!r} is defined twice (again in {file.name})")
+            specs[fid] = _spec(fid, entry)
     return specs
+
+
+def _spec(fid: str, entry: dict[str, Any]) -> FindingSpec:
+    return FindingSpec(
+        id=fid,
+        severity=Severity.parse(entry["severity"]),
+        title=entry["title"],
+        why=" ".join(entry["why"].split()),
+        remediation=" ".join(entry["remediation"].split()),
+        references=tuple(entry.get("references", ())),
+    )
 
 
 def spec(finding_id: str) -> FindingSpec:

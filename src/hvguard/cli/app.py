@@ -11,6 +11,7 @@ import click
 from hvguard import __version__
 from hvguard.cli import boundary
 from hvguard.cli.common import emit, gate, load_state
+from hvguard.cli.paths_cmd import paths
 from hvguard.cli.options import fail_on_option, report_options, source_options
 
 
@@ -98,6 +99,9 @@ def demo() -> int:
         source = {"bundle": bundle, "kubeconfig": None, "context": None, "snapshot": None}
         _preflight(source, DEMO_TARGET, "table", None, "never", command="preflight")
     return 0
+
+
+cli.add_command(paths)
 
 
 def main(argv: list[str] | None = None) -> None:

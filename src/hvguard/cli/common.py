@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -47,17 +48,21 @@ def load_state(
         kube.close()
 
 
-def emit(report: dict[str, Any], fmt: str, output: Path | None) -> None:
-    from hvguard.reports import render
+Renderer = Callable[[dict[str, Any], str, TextIO], None]
 
+
+def emit(document: dict[str, Any], fmt: str, output: Path | None, renderer: Renderer | None = None) -> None:
+    """Render a document to stdout, or atomically to ``output`` (never a half-written file)."""
+    if renderer is None:
+        from hvguard.reports.render import render as renderer
     if output:
         from hvguard.atomic import atomic_write
 
         with atomic_write(output) as handle:
-            render.render(report, fmt, handle)
-        click.echo(f"report written to {output}", err=True)
+            renderer(document, fmt, handle)
+        click.echo(f"written to {output}", err=True)
     else:
-        render.render(report, fmt, sys.stdout)
+        renderer(document, fmt, sys.stdout)
 
 
 def gate(verdict: str, fail_on: str) -> ExitCode:

@@ -40,13 +40,13 @@ def render(report: Report, stream: TextIO) -> None:
 def _sections(report: Report) -> list[str]:
     verdict = report["verdict"]
     sections = [
-        f"# hvguard {_escape(report['tool']['command'])}: {verdict.upper()}",
-        f"> **{verdict.upper()}** — {_escape(VERDICT_MEANING[verdict])}",
-        _table(("Verdict", f"**{verdict.upper()}**"), [
+        f"# hvguard {escape(report['tool']['command'])}: {verdict.upper()}",
+        f"> **{verdict.upper()}** — {escape(VERDICT_MEANING[verdict])}",
+        md_table(("Verdict", f"**{verdict.upper()}**"), [
             ("Findings", counts_line(report)),
-            ("Source", _escape(source_line(report))),
-            ("Cluster", _escape(cluster_line(report))),
-            ("hvguard", _escape(report["tool"]["version"])),
+            ("Source", escape(source_line(report))),
+            ("Cluster", escape(cluster_line(report))),
+            ("hvguard", escape(report["tool"]["version"])),
         ]),
         "## Findings",
     ]
@@ -65,8 +65,8 @@ def _sections(report: Report) -> list[str]:
 
 def _finding(finding: dict[str, Any]) -> str:
     resource = resource_label(finding["resource"])
-    lines = [f"#### {_code(finding['id'])}" + (f" — {_code(resource)}" if resource else ""),
-             "", _escape(finding["message"]), "", f"**Remediation:** {_escape(finding['remediation'])}"]
+    lines = [f"#### {code(finding['id'])}" + (f" — {code(resource)}" if resource else ""),
+             "", escape(finding["message"]), "", f"**Remediation:** {escape(finding['remediation'])}"]
     if finding["references"]:
         lines += ["", "**References:** " + ", ".join(f"<{url}>" for url in finding["references"])]
     if finding["evidence"]:
@@ -82,21 +82,21 @@ def _gaps(report: Report) -> str:
     namespaces = report.get("namespacesNotCollected", [])
     if not (problems or not_run or namespaces):
         return ""
-    rows = [(_code(entry["resource"]), entry["status"], _escape(entry.get("reason") or entry.get("where") or ""))
+    rows = [(code(entry["resource"]), entry["status"], escape(entry.get("reason") or entry.get("where") or ""))
             for entry in problems]
-    rows += [(f"check {_code(check['name'])}", check["status"], _escape(check.get("detail") or ""))
+    rows += [(f"check {code(check['name'])}", check["status"], escape(check.get("detail") or ""))
              for check in not_run]
     if namespaces:
-        rows.append(("namespaces", "not collected", ", ".join(_code(ns) for ns in namespaces)))
-    return "## Not checked\n\n" + _table(("Resource / check", "Status", "Why"), rows)
+        rows.append(("namespaces", "not collected", ", ".join(code(ns) for ns in namespaces)))
+    return "## Not checked\n\n" + md_table(("Resource / check", "Status", "Why"), rows)
 
 
 def _checks(report: Report) -> str:
     if not report["checks"]:
         return ""
-    rows = [(_code(check["name"]), check["status"], ", ".join(_code(fid) for fid in check["findings"]))
+    rows = [(code(check["name"]), check["status"], ", ".join(code(fid) for fid in check["findings"]))
             for check in report["checks"]]
-    return "## Checks\n\n" + _table(("Check", "Status", "Findings"), rows)
+    return "## Checks\n\n" + md_table(("Check", "Status", "Findings"), rows)
 
 
 def _predictions(report: Report) -> str:
@@ -104,26 +104,26 @@ def _predictions(report: Report) -> str:
     if not predictions:
         return ""
     upgrade = report.get("upgrade") or {}
-    rows = [(_code(p["backingImage"]), _code(p["vmImage"]) if p.get("vmImage") else "-", _escape(p["sourceType"]),
-             f"**{_escape(p['fate'])}**" if p["atRisk"] else _escape(p["fate"]),
-             _escape(" → ".join(p["reasons"]))) for p in predictions]
-    title = f"## Predicted effect of {_escape(str(upgrade.get('from') or '?'))} → {_escape(str(upgrade.get('to')))}"
-    return f"{title}\n\n" + _table(("Backing image", "VM image", "Source", "Fate", "Why"), rows)
+    rows = [(code(p["backingImage"]), code(p["vmImage"]) if p.get("vmImage") else "-", escape(p["sourceType"]),
+             f"**{escape(p['fate'])}**" if p["atRisk"] else escape(p["fate"]),
+             escape(" → ".join(p["reasons"]))) for p in predictions]
+    title = f"## Predicted effect of {escape(str(upgrade.get('from') or '?'))} → {escape(str(upgrade.get('to')))}"
+    return f"{title}\n\n" + md_table(("Backing image", "VM image", "Source", "Fate", "Why"), rows)
 
 
 def _inventory(report: Report) -> str:
     images = report["inventory"]["backingImages"]
     if not images:
         return f"## Backing images ({len(images)})\n\nNo backing images."
-    rows = [(_code(image["name"]), _code(image["vmImage"]) if image.get("vmImage") else "-",
-             _escape(image["sourceType"]), human_size(image.get("size")), _escape(copies_cell(image)),
-             _escape(used_by_cell(image)), _escape(rebuildable_cell(image)))
+    rows = [(code(image["name"]), code(image["vmImage"]) if image.get("vmImage") else "-",
+             escape(image["sourceType"]), human_size(image.get("size")), escape(copies_cell(image)),
+             escape(used_by_cell(image)), escape(rebuildable_cell(image)))
             for image in images]
     header = ("Backing image", "VM image", "Source", "Size", "Ready copies", "Used by", "Rebuildable")
-    return f"## Backing images ({len(images)})\n\n" + _table(header, rows)
+    return f"## Backing images ({len(images)})\n\n" + md_table(header, rows)
 
 
-def _table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
+def md_table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> str:
     """Cells are Markdown already; here only what breaks a row is escaped."""
     lines = [_row(header), "|" + "---|" * len(header)]
     lines += [_row(row) for row in rows]
@@ -135,11 +135,11 @@ def _row(cells: tuple[str, ...]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", "<br>") for cell in cells) + " |"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def _code(text: str) -> str:
+def code(text: str) -> str:
     """A code span whose fence is longer than any backtick run inside it."""
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if fence != "`" else ""

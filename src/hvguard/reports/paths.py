@@ -18,7 +18,7 @@ The verdict has three values because the exit status gates CI:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hvguard import __version__
@@ -26,9 +26,9 @@ from hvguard.knowledge.catalog import Catalog, ComponentChange, IssueMatch, Plan
 from hvguard.knowledge.model import SEVERITIES, Hop, Release
 from hvguard.knowledge.versions import Version, VersionRange
 from hvguard.reports import json_out
-from hvguard.reports.markdown import _code, _escape, _table
+from hvguard.reports.markdown import code, escape, md_table
 from hvguard.reports.render import truncate
-from hvguard.reports.table import PIPE_WIDTH, _print_section
+from hvguard.reports.table import PIPE_WIDTH, print_section
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -223,7 +223,7 @@ def _notes(doc: PathsDoc, source: Version, target: Version) -> list[str]:
              "migrations and minimum upgradable version are unknown and left out."
              for side in (doc["from"], doc["to"]) if not side["known"]]
     notes += [f"{version} is a pre-release build; hvguard applies what it knows about v{version.base} to it."
-              for version in dict.fromkeys((source, target)) if version.pre]
+              for version in dict.fromkeys((source, target)) if version.pre]  # once when both are the same
     if doc["direct"] and doc["direct"]["minUpgradable"]:
         notes.append(_forced_note(doc["direct"]))
     notes += [f"{hop['from']} → {hop['to']} is only in Harvester's development docs (preview): the target "
@@ -258,14 +258,19 @@ def release_line(release: dict[str, Any]) -> str:
         return f"{release['version']} (not in hvguard's release data)"
     components = release["components"]
     return (f"{release['version']} ({release['status']}, tagged {release['tagDate']}, "
-            f"upgrades from {release['minUpgradable']} or later, Longhorn {components['longhorn']})")
+            f"accepts upgrades from {release['minUpgradable']} or later, Longhorn {components['longhorn']})")
 
 
 def hop_label(hop: dict[str, Any], doc: PathsDoc) -> str:
-    """``from → to``, marked when it is the unsupported direct jump rather than a step of the route."""
+    """``from → to``, marked when it is the direct jump (not in the matrix) rather than a step of the route."""
     direct = doc["direct"]
     is_direct = direct is not None and (hop["from"], hop["to"]) == (direct["from"], direct["to"])
     return f"{hop['from']} → {hop['to']}" + (" (direct)" if is_direct else "")
+
+
+def guide_text(hop: dict[str, Any], link: Callable[[str], str] = str) -> str:
+    """A route hop's upgrade guide, marked when only the development docs have it."""
+    return link(hop["doc"]) + (" (preview)" if hop["docStatus"] == "preview" else "")
 
 
 def danger_lines(doc: PathsDoc) -> list[str]:
@@ -323,7 +328,8 @@ def change_rows(doc: PathsDoc) -> list[tuple[str, str, str, str]]:
             rows.append((label, "unknown", "no release data", ""))
             continue
         rows += [(label, change["component"], version_cell(change["from"], change["unverified"]),
-                  version_cell(change["to"], change["unverified"])) for change in changes] or [(label, "no change", "", "")]
+                  version_cell(change["to"], change["unverified"])) for change in changes] or [
+            (label, "no change", "", "")]
     return rows
 
 
@@ -401,26 +407,22 @@ def _danger_panel(lines: list[str]) -> RenderableType:
 def _table_route(doc: PathsDoc, console: Console) -> None:
     from rich.table import Table
 
-    _print_section(console, f"ROUTE ({len(doc['hops'])} hop(s))", "bold")
+    print_section(console, f"ROUTE ({len(doc['hops'])} hop(s))", "bold")
     table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("hop", no_wrap=True)
     table.add_column("upgrade guide", overflow="fold")
     for index, hop in enumerate(doc["hops"], 1):
-        table.add_row(str(index), hop_label(hop, doc), _guide(hop))
+        table.add_row(str(index), hop_label(hop, doc), guide_text(hop))
     if doc["direct"]:
         table.add_row("-", hop_label(doc["direct"], doc), "not in the support matrix")
     console.print(table if table.row_count else "No route.")
 
 
-def _guide(hop: dict[str, Any]) -> str:
-    return hop["doc"] + (" (preview)" if hop["docStatus"] == "preview" else "")
-
-
 def _table_components(doc: PathsDoc, console: Console) -> None:
     from rich.table import Table
 
-    _print_section(console, "COMPONENT CHANGES", "bold")
+    print_section(console, "COMPONENT CHANGES", "bold")
     table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
     for column in ("hop", "component", "from", "to"):
         table.add_column(column, overflow="fold")
@@ -434,7 +436,7 @@ def _table_components(doc: PathsDoc, console: Console) -> None:
 def _table_migrations(doc: PathsDoc, console: Console) -> None:
     from rich.text import Text
 
-    _print_section(console, "LONGHORN MIGRATIONS", "bold")
+    print_section(console, "LONGHORN MIGRATIONS", "bold")
     if not doc["hops"]:
         console.print("No route, so no migrations.")
     for hop in doc["hops"]:
@@ -466,10 +468,10 @@ def _migration_block(migration: dict[str, Any]) -> RenderableType:
 
 def _table_issues(doc: PathsDoc, console: Console) -> None:
     if not doc["issues"]:
-        _print_section(console, "KNOWN ISSUES (0)", "bold")
+        print_section(console, "KNOWN ISSUES (0)", "bold")
         console.print("No known issue applies.")
     for severity, issues in issue_groups(doc):
-        _print_section(console, f"{severity.upper()} ({len(issues)})", _SEVERITY_STYLE[severity])
+        print_section(console, f"{severity.upper()} ({len(issues)})", _SEVERITY_STYLE[severity])
         for index, issue in enumerate(issues):
             if index:
                 console.print()
@@ -507,15 +509,15 @@ def _markdown_sections(doc: PathsDoc) -> list[str]:
     verdict = doc["verdict"].upper()
     sections = [
         f"# hvguard paths: {verdict}",
-        f"> **{verdict}** {_escape(path_line(doc))}",
-        _table(("", "Release"), [("From", _escape(release_line(doc["from"]))),
-                                   ("To", _escape(release_line(doc["to"]))),
-                                   ("hvguard", _escape(doc["tool"]["version"]))]),
-        "\n".join(f"> **Data at risk:** {_escape(line)}" for line in danger_lines(doc)),
-        "\n".join(f"- {_escape(note)}" for note in doc["notes"]),
+        f"> **{verdict}** {escape(path_line(doc))}",
+        md_table(("", "Release"), [("From", escape(release_line(doc["from"]))),
+                                   ("To", escape(release_line(doc["to"]))),
+                                   ("hvguard", escape(doc["tool"]["version"]))]),
+        "\n".join(f"> **Data at risk:** {escape(line)}" for line in danger_lines(doc)),
+        "\n".join(f"- {escape(note)}" for note in doc["notes"]),
         _md_route(doc),
-        "## Component changes\n\n" + _table(("Hop", "Component", "From", "To"),
-                                            [tuple(map(_escape, row)) for row in change_rows(doc)]),
+        "## Component changes\n\n" + md_table(("Hop", "Component", "From", "To"),
+                                            [tuple(map(escape, row)) for row in change_rows(doc)]),
         _md_migrations(doc),
         f"## Known issues ({len(doc['issues'])})",
     ]
@@ -528,11 +530,11 @@ def _markdown_sections(doc: PathsDoc) -> list[str]:
 
 
 def _md_route(doc: PathsDoc) -> str:
-    rows = [(str(index), hop_label(hop, doc), f"<{hop['doc']}>" + (" (preview)" if hop["docStatus"] == "preview" else ""))
+    rows = [(str(index), hop_label(hop, doc), guide_text(hop, link=lambda url: f"<{url}>"))
             for index, hop in enumerate(doc["hops"], 1)]
     if doc["direct"]:
         rows.append(("-", hop_label(doc["direct"], doc), "not in the support matrix"))
-    return "## Route\n\n" + (_table(("#", "Hop", "Upgrade guide"), rows) if rows else "No route.")
+    return "## Route\n\n" + (md_table(("#", "Hop", "Upgrade guide"), rows) if rows else "No route.")
 
 
 def _md_migrations(doc: PathsDoc) -> str:
@@ -540,24 +542,24 @@ def _md_migrations(doc: PathsDoc) -> str:
     if not doc["hops"]:
         parts.append("No route, so no migrations.")
     for hop in doc["hops"]:
-        parts.append(f"### {hop_label(hop, doc)} — {_escape(longhorn_line(hop))}")
-        rows = [(_code(m["id"]), _code(m["crd"]), _escape(migration_needs(m)), f"**{m['write'] or m['type']}**",
-                 f"**{m['risk']['severity']}**: {_escape(m['risk']['effect'])}") for m in hop["migrations"] or ()]
+        parts.append(f"### {hop_label(hop, doc)} — {escape(longhorn_line(hop))}")
+        rows = [(code(m["id"]), code(m["crd"]), escape(migration_needs(m)), f"**{m['write'] or m['type']}**",
+                 f"**{m['risk']['severity']}**: {escape(m['risk']['effect'])}") for m in hop["migrations"] or ()]
         header = ("Rule", "CRD", "Live CRD needs", "Write", "If the CRD is stale")
-        parts.append(_table(header, rows) if rows else _escape(no_migrations_line(hop)).capitalize() + ".")
+        parts.append(md_table(header, rows) if rows else escape(no_migrations_line(hop)).capitalize() + ".")
     return "\n\n".join(parts)
 
 
 def _md_issue(issue: dict[str, Any], doc: PathsDoc) -> str:
     return "\n".join([
-        f"#### {_code(issue['findingId'])} — {_escape(issue['title'])}",
+        f"#### {code(issue['findingId'])} — {escape(issue['title'])}",
         "",
         f"- **Hops:** {issue_hops(issue, doc)}",
-        f"- **About:** {_escape(facts_line(issue))}",
-        f"- **Detection:** {_escape(detection_text(issue))}",
-        f"- **What to look for:** {_escape(issue['detect'])}",
+        f"- **About:** {escape(facts_line(issue))}",
+        f"- **Detection:** {escape(detection_text(issue))}",
+        f"- **What to look for:** {escape(issue['detect'])}",
         "",
-        f"**Mitigation:** {_escape(issue['mitigation'])}",
+        f"**Mitigation:** {escape(issue['mitigation'])}",
         "",
         "**References:** " + (", ".join(f"<{url}>" for url in issue["urls"]) or "none"),
     ])

@@ -69,7 +69,7 @@ def render(report: Report, stream: TextIO) -> None:
     _print_findings(report, console)
     _print_predictions(report, console)
     _print_gaps(report, console)
-    _print_section(console, f"BACKING IMAGES ({len(report['inventory']['backingImages'])})", "bold")
+    print_section(console, f"BACKING IMAGES ({len(report['inventory']['backingImages'])})", "bold")
     console.print(_inventory(report))
 
 
@@ -104,7 +104,7 @@ def _banner(report: Report) -> RenderableType:
     return Panel(body, title=title, title_align="left", border_style=style.removeprefix("bold "))
 
 
-def _print_section(console: Console, title: str, style: str) -> None:
+def print_section(console: Console, title: str, style: str) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
@@ -121,7 +121,7 @@ def _print_findings(report: Report, console: Console) -> None:
         console.print()
         console.print("No findings.")
     for severity, findings in by_severity(detailed):
-        _print_section(console, f"{severity.upper()} ({len(findings)})", _SEVERITY_STYLE[severity])
+        print_section(console, f"{severity.upper()} ({len(findings)})", _SEVERITY_STYLE[severity])
         for index, finding in enumerate(findings):
             if index:
                 console.print()
@@ -138,7 +138,7 @@ def _print_known_issues(findings: list[dict[str, Any]], console: Console) -> Non
     from rich.table import Table
     from rich.text import Text
 
-    _print_section(console, f"OTHER KNOWN ISSUES ON THIS PATH ({len(findings)})", "bold yellow")
+    print_section(console, f"OTHER KNOWN ISSUES ON THIS PATH ({len(findings)})", "bold yellow")
     table = Table(box=None, padding=(0, 2), show_edge=False, show_header=False)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
@@ -199,7 +199,7 @@ def _print_predictions(report: Report, console: Console) -> None:
     at_risk = [p for p in predictions if p["atRisk"]]
     title = (f"WHAT {upgrade.get('from') or '?'} → {upgrade.get('to')} WILL DO TO EACH IMAGE "
              f"({len(at_risk)} of {len(predictions)} at risk)")
-    _print_section(console, title, "bold red" if at_risk else "bold green")
+    print_section(console, title, "bold red" if at_risk else "bold green")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     for column in ("image", "source", "what happens", "VMs"):
         table.add_column(column, overflow="fold")
@@ -223,7 +223,7 @@ def _print_gaps(report: Report, console: Console) -> None:
     namespaces = report.get("namespacesNotCollected", [])
     if not (problems or not_run or namespaces):
         return
-    _print_section(console, "NOT CHECKED", "bold magenta")
+    print_section(console, "NOT CHECKED", "bold magenta")
     gaps = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
     gaps.add_column("resource / check", no_wrap=True)
     gaps.add_column("status", no_wrap=True)
