@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import click
 
+from hvguard.actions.executor import ApplyStopped
 from hvguard.cli.exit_codes import ExitCode
 from hvguard.errors import ClusterAccessError, HvguardError
 
@@ -26,6 +27,9 @@ def run(invoke: Callable[[], int | None], *, debug: bool) -> int:
     except ClusterAccessError as exc:
         _error(exc, debug)
         return ExitCode.CLUSTER
+    except ApplyStopped as exc:
+        _error(exc, debug)
+        return ExitCode.APPLY_STOPPED
     except HvguardError as exc:
         _error(exc, debug)
         return ExitCode.USAGE

@@ -8,5 +8,6 @@ class ExitCode(IntEnum):
     FINDINGS = 1  # findings at or above --fail-on (verdict "incomplete" counts as block)
     USAGE = 2  # bad flags or bad input: missing path, corrupt bundle, unknown version
     CLUSTER = 3  # the API server is unreachable or rejects the credentials
+    APPLY_STOPPED = 4  # an --apply run stopped before finishing; its journal records what was done
     INTERNAL = 70  # a bug in hvguard (rerun with --debug for the traceback)
     INTERRUPTED = 130  # Ctrl-C
