@@ -38,12 +38,14 @@ def write_bundle_zip(path: Path, files: Mapping[str, str | bytes], top: str = "s
 
 
 def state_from(objects: Iterable[Mapping[str, Any]], unreadable: Iterable[k.Kind] = ()) -> ClusterState:
-    """A state holding exactly ``objects``; every other known kind is read and empty."""
+    """A state holding ``objects`` of the kinds hvguard reads (others are ignored, as a source would);
+    every known kind is read, so absent ones are empty."""
     by_kind: dict[str, list[dict[str, Any]]] = {kind.key: [] for kind in k.ALL}
     for obj in objects:
         group, _, _version = str(obj["apiVersion"]).rpartition("/")
-        kind = next(x for x in k.ALL if x.group == group and x.kind == obj["kind"])
-        by_kind[kind.key].append(dict(obj))
+        kind = next((x for x in k.ALL if x.group == group and x.kind == obj["kind"]), None)
+        if kind is not None:
+            by_kind[kind.key].append(dict(obj))
     coverage = {key: Coverage(key, ReadStatus.READ, count=len(objs)) for key, objs in by_kind.items()}
     for kind in unreadable:
         coverage[kind.key] = Coverage(kind.key, ReadStatus.UNREADABLE, reason="forbidden (403)")
