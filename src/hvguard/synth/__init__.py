@@ -1,0 +1,6 @@
+"""Synthetic Harvester clusters and support bundles, for demos and tests.
+
+``builders`` makes realistic API objects one kind at a time; ``demo`` assembles the demo cluster;
+``bundle_writer`` turns a ``model.SyntheticCluster`` into a support-bundle zip exactly as
+support-bundle-kit writes one (``sbk`` for its rewrite of list responses, ``goyaml`` for Go's YAML).
+"""
