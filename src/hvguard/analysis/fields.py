@@ -7,8 +7,6 @@ from typing import Any
 
 from hvguard.analysis.findings import ObjectRef
 
-ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "<absent>"})()
-
 
 def dig(obj: Any, *path: str, default: Any = None) -> Any:
     """``obj[path[0]][path[1]]...`` or ``default`` when any step is missing or not a mapping."""

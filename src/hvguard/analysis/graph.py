@@ -308,9 +308,6 @@ def _vm_running(vm: Obj, state: ClusterState) -> bool:
     return str(dig(vm, "status", "printableStatus", default="")) == "Running" or condition_true(vm, "Ready")
 
 
-def used_by_summary(image: ImageNode) -> dict[str, list[str]]:
-    return {"volumes": image.volumes, "pvcs": image.pvcs, "vms": image.vms}
-
 
 def copies_by_disk(image: ImageNode) -> dict[str, dict[str, Any]]:
     """Evidence-friendly view of the copies."""

@@ -15,12 +15,11 @@ from hvguard.analysis import graph as g
 from hvguard.analysis import known_issues
 from hvguard.analysis.context import CheckContext
 from hvguard.analysis.findings import Finding, Severity, Verdict
+from hvguard.analysis.predict import Prediction, predict
 from hvguard.analysis.registry import DEFAULT, CheckSpec, Registry
 from hvguard.analysis.results import CheckResult, CheckStatus
-from hvguard.analysis.predict import Prediction, predict
 from hvguard.analysis.upgrade import Upgrade, resolve
 from hvguard.state.cluster import ClusterState
-from hvguard.state.kinds import Kind
 
 INCOMPLETE_ID = "source/incomplete"
 NOT_COLLECTED_ID = "source/namespaces-not-collected"
@@ -117,11 +116,3 @@ def verdict(findings: list[Finding], results: list[CheckResult]) -> Verdict:
         return Verdict.WARN
     return Verdict.PASS
 
-
-def needed_kinds(registry: Registry = DEFAULT) -> tuple[Kind, ...]:
-    """Every resource type some check reads (what a source must fetch)."""
-    seen: dict[str, Kind] = {}
-    for spec in registry:
-        for kind in spec.needs:
-            seen.setdefault(kind.key, kind)
-    return tuple(seen.values())

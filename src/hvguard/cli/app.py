@@ -11,8 +11,8 @@ import click
 from hvguard import __version__
 from hvguard.cli import boundary
 from hvguard.cli.common import emit, gate, load_state
-from hvguard.cli.paths_cmd import paths
 from hvguard.cli.options import fail_on_option, report_options, source_options
+from hvguard.cli.paths_cmd import paths
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

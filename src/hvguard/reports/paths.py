@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from hvguard import __version__
 from hvguard.knowledge.catalog import Catalog, ComponentChange, IssueMatch, PlannedMigration, load_catalog
 from hvguard.knowledge.model import SEVERITIES, Hop, Release
-from hvguard.knowledge.versions import Version, VersionRange
+from hvguard.knowledge.versions import Version
 from hvguard.reports import json_out
 from hvguard.reports.markdown import code, escape, md_table
 from hvguard.reports.render import truncate

@@ -83,7 +83,7 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
             objs.extend(_list(kube, path, page_size, kind.api_version(version), kind.kind))
     except KubeError as exc:
         if exc.not_found:
-            return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], f"not served (404)")
+            return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], "not served (404)")
         label = "forbidden" if exc.forbidden else "API error"
         return [], Coverage(kind.key, ReadStatus.UNREADABLE, kind.api_version(version), paths[0], f"{label}: {exc}")
     return objs, Coverage(kind.key, ReadStatus.READ, kind.api_version(version), paths[0], count=len(objs))

@@ -94,6 +94,3 @@ class ClusterState:
 
     def usable(self, kind: k.Kind) -> bool:
         return self.status(kind).usable
-
-    def kinds_read(self) -> tuple[str, ...]:
-        return tuple(sorted(self._objects))
