@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -17,7 +18,7 @@ KUBELET_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z \S")
 DEMO_ZIP = Path(__file__).resolve().parents[2] / "src" / "hvguard" / "demo" / "demo-bundle.zip"
 
 
-def _lists(bundle: dict[str, bytes]) -> dict[str, dict]:
+def _lists(bundle: dict[str, bytes]) -> dict[str, Any]:
     return {path: yaml.safe_load(data) for path, data in bundle.items() if path.startswith("yamls/")}
 
 

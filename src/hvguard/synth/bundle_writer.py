@@ -25,7 +25,7 @@ from hvguard.atomic import atomic_write
 from hvguard.synth import goyaml, sbk
 from hvguard.synth.ids import parse_time
 from hvguard.synth.model import SyntheticCluster
-from hvguard.synth.resources import resource_of
+from hvguard.synth.resources import Resource, resource_of
 
 BUNDLE_VERSION = "0.1.0"
 
@@ -95,20 +95,20 @@ def _metadata(cluster: SyntheticCluster) -> str:
 
 def _list_files(objects: Iterable[Mapping[str, Any]], collected: Iterable[str]) -> dict[str, bytes]:
     """One List file per resource and namespace; uncollected namespaces and empty lists have none."""
-    collected = set(collected)
+    walked = set(collected)
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    resources = {}
+    resources: dict[str, Resource] = {}
     for obj in objects:
         resource = resource_of(obj)
         namespace = obj["metadata"].get("namespace") if resource.namespaced else None
-        if resource.namespaced and namespace not in collected:
+        if resource.namespaced and namespace not in walked:
             continue
         path = resource.bundle_path(namespace)
         groups[path].append(obj)
         resources[path] = resource
     # The lists are read one after another, so each later one sees a slightly newer etcd revision.
     revision = max(int(obj["metadata"]["resourceVersion"]) for items in groups.values() for obj in items)
-    files = {}
+    files: dict[str, bytes] = {}
     for index, path in enumerate(sorted(groups)):
         items = sorted(groups[path], key=lambda o: o["metadata"]["name"])
         response = sbk.list_response(items, resources[path], str(revision + 1 + index))
@@ -119,6 +119,7 @@ def _list_files(objects: Iterable[Mapping[str, Any]], collected: Iterable[str]) 
 
 
 def _with_directories(names: Iterable[str]) -> set[str]:
+    """The names plus an entry for every folder above them, as ``zip -r`` records folders."""
     entries = set()
     for name in names:
         entries.add(name)

@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 
 from hvguard.synth import ids
 from hvguard.synth.builders import owned_by, owner_reference, pod
+from hvguard.synth.builders.kubevirt import LAUNCHER_IMAGE
 from hvguard.synth.builders.longhorn import LONGHORN_NS
 from hvguard.synth.builders.meta import Obj, name_of
 from hvguard.synth.demo_plan import BUNDLE_AT, NODES, NODES_READY_AT, VMPlan, launcher_pod_name, node_index, pod_ip
 from hvguard.synth.logs import ContainerLog, logrus_line, virt_launcher_line
 
 LONGHORN_MANAGER_IMAGE = "longhornio/longhorn-manager:v1.6.2"
-_CONTROLLERS = (  # (controller, Go type, file, line of its "Starting ..." message)
+_CONTROLLERS = (  # (controller, Go type, file and line of its "Starting ..." message, that message)
     ("longhorn-volume", "VolumeController", "volume_controller.go", 187, "Starting Longhorn volume controller"),
     ("longhorn-replica", "ReplicaController", "replica_controller.go", 138, "Starting Longhorn replica controller"),
     ("longhorn-node", "NodeController", "node_controller.go", 285, "Starting Longhorn node controller"),
@@ -28,7 +29,9 @@ _CONTROLLERS = (  # (controller, Go type, file, line of its "Starting ..." messa
      "Starting Longhorn backing image manager controller"),
 )
 
+
 def _started(node: str) -> str:
+    """When longhorn-manager on ``node`` last started (after the node came back)."""
     return ids.shifted(NODES_READY_AT, minutes=4 * node_index(node), seconds=40)
 
 
@@ -115,8 +118,7 @@ def _launcher(plan: VMPlan, vmi: Obj, index: int) -> tuple[Obj, ContainerLog | N
     node = NODES[plan.node][0]
     running = plan.status == "Running"
     launcher = pod(name, plan.namespace, created=plan.started, node_name=node, host_ip=_host_ip(node),
-                   pod_ip=pod_ip(node, 60 + index), containers=[("compute", "registry.suse.com/suse/sles/15.5/"
-                                                                               "virt-launcher:1.1.1-150500.8.15.1")],
+                   pod_ip=pod_ip(node, 60 + index), containers=[("compute", LAUNCHER_IMAGE)],
                    labels={"harvesterhci.io/vmName": plan.name, "kubevirt.io": "virt-launcher",
                            "kubevirt.io/created-by": vmi["metadata"]["uid"], "vm.kubevirt.io/name": plan.name},
                    owners=[owned_by(vmi)], running=running)

@@ -69,10 +69,10 @@ def format_float(value: float) -> str:
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
     sign = "-" if value < 0 else ""
-    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
+    _, digit_tuple, raw_exponent = Decimal(repr(abs(value))).as_tuple()
     digits = "".join(map(str, digit_tuple)).rstrip("0")
-    exponent += len(digit_tuple) - len(digits)  # the zeros stripped from the right
-    point = len(digits) + int(exponent)  # digits before the decimal point
+    exponent = int(raw_exponent) + len(digit_tuple) - len(digits)  # the zeros stripped from the right
+    point = len(digits) + exponent  # digits before the decimal point
     exp10 = point - 1
     if exp10 < -4 or exp10 >= 6:  # Go's rule for the shortest 'g' format
         mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
@@ -157,7 +157,11 @@ def _go_key_less(a: str, b: str) -> bool:
     return len(a) < len(b)
 
 
-_KEY_ORDER = functools.cmp_to_key(lambda a, b: -1 if _go_key_less(a, b) else (1 if _go_key_less(b, a) else 0))
+def _go_key_compare(a: str, b: str) -> int:
+    return -1 if _go_key_less(a, b) else (1 if _go_key_less(b, a) else 0)
+
+
+_KEY_ORDER = functools.cmp_to_key(_go_key_compare)
 _LETTERS_ONLY = re.compile(r"[A-Za-z]*\Z")
 
 
