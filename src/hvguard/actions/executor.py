@@ -17,9 +17,13 @@ from hvguard.actions.journal import Journal
 from hvguard.actions.plan import Change, Plan, Step
 from hvguard.analysis.fields import dig
 from hvguard.errors import HvguardError
+from hvguard.kube.errors import KubeError
 from hvguard.kube.writer import KubeWriter, api_path
 
 LocalAction = Callable[[Step], None]
+# Runs after a step's changes and wait, for what "the object re-reads as written" cannot prove
+# (a CRD that now declares the fields, a backup whose checksum matches its image); raises ApplyStopped.
+StepCheck = Callable[[Step, KubeWriter], None]
 Progress = Callable[[str], None]
 
 
@@ -61,8 +65,8 @@ def contains(current: Any, wanted: Any) -> bool:
 
 def satisfied(change: Change, current: dict[str, Any] | None) -> bool:
     """Whether the cluster already has what ``change`` would write."""
-    if change.verb == "delete":
-        return current is None
+    if change.verb == "delete":  # gone, or already terminating (a finalizer holds it until its controller lets go)
+        return current is None or bool(dig(current, "metadata", "deletionTimestamp"))
     if current is None:
         return False
     if change.verb == "patch":
@@ -74,13 +78,15 @@ def satisfied(change: Change, current: dict[str, Any] | None) -> bool:
 
 class Executor:
     def __init__(self, writer: KubeWriter, journal: Journal, *, progress: Progress, step_timeout: float = 600.0,
-                 poll_interval: float = 2.0, local_actions: Mapping[str, LocalAction] | None = None) -> None:
+                 poll_interval: float = 2.0, local_actions: Mapping[str, LocalAction] | None = None,
+                 checks: Mapping[str, StepCheck] | None = None) -> None:
         self.writer = writer
         self.journal = journal
         self.progress = progress
         self.step_timeout = step_timeout
         self.poll_interval = poll_interval
         self.local_actions = dict(local_actions or {})
+        self.checks = dict(checks or {})
 
     def run(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -93,15 +99,33 @@ class Executor:
         return outcome
 
     def _run_step(self, step: Step) -> int:
+        """One step; an API error or a stop is journaled against the step, so a rerun knows where it was."""
         self.journal.record("step-start", step.id, action=step.action, target=str(step.target))
+        try:
+            writes = self._perform(step)
+        except KubeError as exc:
+            self.journal.record("step-failed", step.id, error=str(exc))
+            raise ApplyStopped(
+                f"{step.action} {step.target}: the API server answered {exc}; stopped, nothing further was changed",
+                hint=f"fix the cause and rerun: finished steps are skipped; the journal is {self.journal.path}",
+            ) from exc
+        except ApplyStopped as exc:
+            self.journal.record("step-failed", step.id, error=exc.message)
+            raise
+        except KeyboardInterrupt:
+            self.journal.record("interrupted", step.id)
+            raise
+        self.journal.record("step-done", step.id, writes=writes)
+        return writes
+
+    def _perform(self, step: Step) -> int:
         if step.action in self.local_actions:
             self.local_actions[step.action](step)
-        writes = 0
-        for change in step.changes:
-            writes += self._apply(step, change)
+        writes = sum(self._apply(step, change) for change in step.changes)
         if step.wait:
             self._wait(step)
-        self.journal.record("step-done", step.id, writes=writes)
+        if step.action in self.checks:
+            self.checks[step.action](step, self.writer)
         return writes
 
     def _apply(self, step: Step, change: Change) -> int:
@@ -129,7 +153,11 @@ class Executor:
         return 1
 
     def _wait(self, step: Step) -> None:
-        """Poll until the object reaches the wanted state, failing on a terminal error state or timeout."""
+        """Poll until the object reaches the wanted state, failing on a terminal error state or timeout.
+
+        ``failOn`` lists values of ``path`` that are terminal; ``error`` names a field whose being set
+        is (for kinds that report failure there rather than in a state, e.g. VirtualMachineBackup).
+        """
         wait = step.wait
         path = api_path(wait["apiVersion"], wait["plural"], wait["name"], wait.get("namespace", ""))
         deadline = time.monotonic() + float(wait.get("timeout", self.step_timeout))
@@ -145,6 +173,9 @@ class Executor:
                 return
             if value in wait.get("failOn", ()):
                 raise ApplyStopped(f"{step.action} {step.target}: {wait['name']} reached {wait['path']}={value!r}")
+            error = dig(obj, *wait["error"].split(".")) if wait.get("error") else None
+            if error:
+                raise ApplyStopped(f"{step.action} {step.target}: {wait['name']} failed: {error}")
             if time.monotonic() > deadline:
                 raise ApplyStopped(f"{step.action} {step.target}: timed out waiting for {wait['path']}={wait['equals']!r}",
                                    hint="raise --step-timeout, or rerun later: finished steps are skipped")

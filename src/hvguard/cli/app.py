@@ -13,6 +13,7 @@ from hvguard.cli import boundary
 from hvguard.cli.common import emit, gate, load_state
 from hvguard.cli.options import fail_on_option, report_options, source_options
 from hvguard.cli.paths_cmd import paths
+from hvguard.cli.protect_cmd import protect
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -102,6 +103,7 @@ def demo() -> int:
 
 
 cli.add_command(paths)
+cli.add_command(protect)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,10 +28,24 @@ def apply_options(func: F) -> F:
     return func
 
 
+def plan_output_options(func: F) -> F:
+    """-o/--output for plan documents (their formats differ from reports': no junit)."""
+    from hvguard.reports.plan import FORMATS
+
+    for option in reversed((
+        click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="Plan format."),
+        click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Write the plan to FILE (atomically) instead of stdout."),
+    )):
+        func = option(func)
+    return func
+
+
 def plan_then_apply(
     plan: Plan, *, fmt: str, output: Path | None, apply_: bool, yes: bool, journal: Path | None,
     step_timeout: float, kubeconfig: Path | None, context: str | None, live: bool,
-    local_actions: Mapping[str, Any] | None = None,
+    local_actions: Mapping[str, Any] | None = None, checks: Mapping[str, Any] | None = None,
 ) -> int:
     """Always print the plan first; apply only with --apply, on a live cluster, after confirmation."""
     from hvguard.reports import plan as plan_report
@@ -58,7 +72,8 @@ def plan_then_apply(
     kube = connect(kubeconfig, context, deadline=step_timeout * max(1, len(plan.to_apply)))
     try:
         executor = Executor(KubeWriter(kube), Journal(journal_path), step_timeout=step_timeout,
-                            progress=lambda line: click.echo(line, err=True), local_actions=local_actions)
+                            progress=lambda line: click.echo(line, err=True), local_actions=local_actions,
+                            checks=checks)
         outcome = executor.run(plan)
     finally:
         kube.close()

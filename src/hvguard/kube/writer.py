@@ -69,7 +69,7 @@ class KubeWriter:
             params = api.param_serialize(
                 method, path, query_params=[("fieldManager", self.field_manager)],
                 header_params={"Accept": "application/json", "Content-Type": content_type},
-                body=json.dumps(body) if body is not None else None, auth_settings=["BearerToken"],
+                body=body, auth_settings=["BearerToken"],  # the REST layer JSON-encodes every */*+json body
             )
             try:
                 response = api.call_api(*params, _request_timeout=self.kube.request_timeout)

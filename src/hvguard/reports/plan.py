@@ -11,6 +11,7 @@ from hvguard.reports.render import resource_label
 
 PlanDoc = dict[str, Any]
 FORMATS = ("table", "json", "markdown")
+TABLE_COMMAND_LIMIT = 600
 
 
 def render(doc: PlanDoc, fmt: str, stream: TextIO) -> None:
@@ -41,12 +42,20 @@ def _table(doc: PlanDoc, stream: TextIO) -> None:
         for note in action["notes"]:
             stream.write(f"   note: {note}\n")
         for change in action["changes"]:
-            stream.write("   $ " + change["kubectl"].replace("\n", "\n     ") + "\n")
+            stream.write("   $ " + _shortened(change["kubectl"]).replace("\n", "\n     ") + "\n")
         if action["wait"]:
             wait = action["wait"]
             stream.write(f"   then wait until {wait['name']} {wait['path']} == {wait['equals']!r}\n")
     for note in doc["notes"]:
         stream.write(f"\nnote: {note}\n")
+
+
+def _shortened(command: str) -> str:
+    """A whole CRD is tens of kilobytes on one line: the table shows its start, the other formats all of it."""
+    if len(command) <= TABLE_COMMAND_LIMIT:
+        return command
+    rest = len(command) - TABLE_COMMAND_LIMIT
+    return f"{command[:TABLE_COMMAND_LIMIT]}… ({rest} more characters: -o json or -o markdown has it all)"
 
 
 def _markdown(doc: PlanDoc, stream: TextIO) -> None:
