@@ -8,13 +8,14 @@ import re
 from hvguard.analysis import findings, known_issues
 from hvguard.analysis.registry import DEFAULT
 from hvguard.analysis.runner import INCOMPLETE_ID, NOT_COLLECTED_ID
+from hvguard.analysis.verify import COMPARISONS
 from hvguard.knowledge.catalog import load_catalog
 
 ID = re.compile(r"^[a-z0-9-]+/[a-z0-9.-]+$")
 
 
 def test_every_declared_finding_is_catalogued_and_every_catalogued_one_is_produced() -> None:
-    declared = {fid for spec in DEFAULT for fid in spec.produces}
+    declared = {fid for registry in (DEFAULT, COMPARISONS) for spec in registry for fid in spec.produces}
     catalogued = set(findings.catalog())
     assert declared <= catalogued
     assert catalogued - declared == {INCOMPLETE_ID, NOT_COLLECTED_ID}
@@ -38,4 +39,4 @@ def test_detectors_point_at_checks_that_emit_their_findings() -> None:
 
 
 def test_every_check_has_a_description() -> None:
-    assert all(spec.description for spec in DEFAULT)
+    assert all(spec.description for registry in (DEFAULT, COMPARISONS) for spec in registry)

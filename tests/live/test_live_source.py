@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import comparable, serve
+from live.live_support import comparable, serve
 from hvguard.analysis import runner
 from hvguard.errors import ClusterAccessError
 from hvguard.kube.client import connect

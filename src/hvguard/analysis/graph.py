@@ -303,8 +303,11 @@ def _vm_template_image_ids(vm: Obj) -> list[str]:
 
 
 def _vm_running(vm: Obj, state: ClusterState) -> bool:
-    if state.get(k.VMIS, name(vm), namespace(vm)) is not None:
-        return True
+    """Its instance is in phase Running (an instance stuck Pending or Scheduling is not), or, with no
+    instance read, the VM itself reports Running or Ready."""
+    instance = state.get(k.VMIS, name(vm), namespace(vm))
+    if instance is not None:
+        return str(dig(instance, "status", "phase", default="")) == "Running"
     return str(dig(vm, "status", "printableStatus", default="")) == "Running" or condition_true(vm, "Ready")
 
 

@@ -60,7 +60,8 @@ def check(
 
     def register(func: CheckFn) -> CheckFn:
         doc = (func.__doc__ or "").strip().splitlines()
-        (registry or DEFAULT).add(CheckSpec(name, func, needs, produces, needs_target, doc[0] if doc else ""))
+        target = DEFAULT if registry is None else registry  # not `registry or DEFAULT`: an empty one is falsy
+        target.add(CheckSpec(name, func, needs, produces, needs_target, doc[0] if doc else ""))
         return func
 
     return register

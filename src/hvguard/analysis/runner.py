@@ -2,17 +2,19 @@
 
 A check whose inputs could not be read is not run: it is reported UNKNOWN and the unreadable input
 becomes a ``source/incomplete`` finding, so the verdict can never be ``pass`` on partial data. A
-check that raises is reported ERROR and the run goes on.
+check that raises is reported ERROR and the run goes on. Given a ``baseline`` (the snapshot taken
+before an upgrade), the verify comparisons run as well, under the same rules, with their inputs
+required in both states.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from hvguard.analysis import checks as _checks  # noqa: F401 - importing registers the checks
 from hvguard.analysis import graph as g
-from hvguard.analysis import known_issues
+from hvguard.analysis import known_issues, verify
 from hvguard.analysis.context import CheckContext
 from hvguard.analysis.findings import Finding, Severity, Verdict
 from hvguard.analysis.predict import Prediction, predict
@@ -23,6 +25,7 @@ from hvguard.state.cluster import ClusterState
 
 INCOMPLETE_ID = "source/incomplete"
 NOT_COLLECTED_ID = "source/namespaces-not-collected"
+CURRENT, BASELINE = "current", "baseline"  # which state a check input was missing from
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,41 +36,68 @@ class Analysis:
     graph: g.Graph
     upgrade: Upgrade | None = None
     predictions: tuple[Prediction, ...] = ()
+    baseline: ClusterState | None = None  # the pre-upgrade state the verify comparisons ran against
 
 
 def run(
     state: ClusterState,
     *,
     target: str | None = None,
+    baseline: ClusterState | None = None,
     registry: Registry = DEFAULT,
     select: Callable[[CheckSpec], bool] | None = None,
 ) -> Analysis:
     graph = g.build(state)
     upgrade = resolve(state, target) if target else None
     findings: list[Finding] = []
-    results: list[CheckResult] = []
-    unreadable: dict[str, list[str]] = {}
-    for spec in registry:
-        if select and not select(spec):
-            continue
-        if spec.needs_target and upgrade is None:
-            results.append(CheckResult(spec.name, CheckStatus.SKIPPED, spec.description, detail="no --to target given"))
-            continue
-        missing = [kind for kind in spec.needs if not state.usable(kind)]
-        if missing:
-            for kind in missing:
-                unreadable.setdefault(kind.key, []).append(spec.name)
-            results.append(CheckResult(spec.name, CheckStatus.UNKNOWN, spec.description,
-                                       detail="could not read " + ", ".join(kind.key for kind in missing)))
-            continue
-        results.append(_run_one(spec, CheckContext(state, graph, upgrade, spec.name), findings))
+    unreadable: dict[tuple[str, str], list[str]] = {}
+    chosen = [spec for spec in registry if not select or select(spec)]
+    states = {CURRENT: state}
+    results = _run_checks(chosen, states, lambda check: CheckContext(state, graph, upgrade, check),
+                          upgrade, findings, unreadable)
+    if baseline is not None:
+        states = {CURRENT: state, BASELINE: baseline}
+        comparison = verify.compare(baseline, graph)
+        results += _run_checks(verify.COMPARISONS, states,
+                               lambda check: verify.VerifyContext(state, graph, upgrade, check, comparison=comparison),
+                               upgrade, findings, unreadable)
 
     if upgrade is not None:
         findings.extend(known_issues.evaluate(CheckContext(state, graph, upgrade, "known-issues"), findings, results))
-    findings.extend(_coverage_findings(state, graph, unreadable))
+    findings.extend(_coverage_findings(states, graph, unreadable))
     findings.sort(key=lambda f: (-f.severity, f.id, str(f.resource or "")))
     predictions = tuple(predict(state, graph, upgrade)) if upgrade is not None else ()
-    return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph, upgrade, predictions)
+    return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph, upgrade, predictions, baseline)
+
+
+def _run_checks(
+    specs: Iterable[CheckSpec],
+    states: Mapping[str, ClusterState],
+    context: Callable[[str], CheckContext],
+    upgrade: Upgrade | None,
+    sink: list[Finding],
+    unreadable: dict[tuple[str, str], list[str]],
+) -> list[CheckResult]:
+    """Run each check whose inputs are readable in every one of ``states``; record the others' gaps."""
+    results = []
+    for spec in specs:
+        if spec.needs_target and upgrade is None:
+            results.append(CheckResult(spec.name, CheckStatus.SKIPPED, spec.description, detail="no --to target given"))
+            continue
+        missing = [(role, kind) for role, st in states.items() for kind in spec.needs if not st.usable(kind)]
+        if missing:
+            for role, kind in missing:
+                unreadable.setdefault((role, kind.key), []).append(spec.name)
+            results.append(CheckResult(spec.name, CheckStatus.UNKNOWN, spec.description,
+                                       detail="could not read " + ", ".join(_input(role, kind.key)
+                                                                            for role, kind in missing)))
+            continue
+        results.append(_run_one(spec, context(spec.name), sink))
+    return results
+
+
+def _input(role: str, key: str) -> str:
+    return key if role == CURRENT else f"{key} (in the {role})"
 
 
 def _run_one(spec: CheckSpec, ctx: CheckContext, sink: list[Finding]) -> CheckResult:
@@ -81,18 +111,21 @@ def _run_one(spec: CheckSpec, ctx: CheckContext, sink: list[Finding]) -> CheckRe
                        tuple(sorted({f.id for f in produced})))
 
 
-def _coverage_findings(state: ClusterState, graph: g.Graph, unreadable: dict[str, list[str]]) -> list[Finding]:
+def _coverage_findings(states: Mapping[str, ClusterState], graph: g.Graph,
+                       unreadable: dict[tuple[str, str], list[str]]) -> list[Finding]:
+    state = states[CURRENT]
     ctx = CheckContext(state, graph, check="coverage")
     out = []
-    for key, checks in sorted(unreadable.items()):
-        cov = state.coverage.get(key)
+    for (role, key), checks in sorted(unreadable.items()):
+        cov = states[role].coverage.get(key)
         status = cov.status.value if cov else "missing"
         reason = (cov.reason if cov else "") or "not read"
         out.append(ctx.finding(
             INCOMPLETE_ID,
-            f"{key} is {status} ({reason}); unknown: {', '.join(sorted(checks))}",
+            f"{_input(role, key)} is {status} ({reason}); unknown: {', '.join(sorted(checks))}",
             evidence={"resource": key, "status": status, "reason": reason,
-                      "where": cov.where if cov else "", "checks": sorted(checks)},
+                      "where": cov.where if cov else "", "checks": sorted(checks)}
+            | ({"in": role} if role != CURRENT else {}),
         ))
     if state.namespaces_not_collected:
         partial = sorted(key for key, cov in state.coverage.items() if cov.status.value == "partial")

@@ -14,6 +14,8 @@ from hvguard.cli.common import emit, gate, load_state
 from hvguard.cli.options import fail_on_option, report_options, source_options
 from hvguard.cli.paths_cmd import paths
 from hvguard.cli.protect_cmd import protect
+from hvguard.cli.recover_cmd import recover
+from hvguard.cli.verify_cmd import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -104,6 +106,8 @@ def demo() -> int:
 
 cli.add_command(paths)
 cli.add_command(protect)
+cli.add_command(recover)
+cli.add_command(verify)
 
 
 def main(argv: list[str] | None = None) -> None:

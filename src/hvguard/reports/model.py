@@ -57,6 +57,22 @@ def build(state: ClusterState, analysis: Analysis, *, command: str, target: str 
         "inventory": inventory(analysis.graph),
         "upgrade": _upgrade(analysis),
         "predictions": [p.as_dict() for p in analysis.predictions],
+        "baseline": _baseline(analysis.baseline),
+    }
+
+
+def _baseline(state: ClusterState | None) -> dict[str, Any] | None:
+    """The pre-upgrade snapshot ``verify`` compared against (None for every other command)."""
+    if state is None:
+        return None
+    return {
+        "type": state.source.type,
+        "location": state.source.location,
+        "takenAt": state.source.details.get("snapshot_created") or None,
+        "collectedAt": state.source.collected_at,
+        "originalSource": state.source.details.get("original_source") or None,
+        "harvesterVersion": facts.harvester_version(state) or None,
+        "longhornVersion": facts.longhorn_version(state) or None,
     }
 
 
