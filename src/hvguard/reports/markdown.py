@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from hvguard.reports.render import (
-    VERDICT_MEANING,
     Report,
     by_severity,
     checks_not_run,
@@ -26,6 +25,7 @@ from hvguard.reports.render import (
     resource_label,
     source_line,
     used_by_cell,
+    verdict_meaning,
 )
 
 # Characters that would start emphasis, code, links or HTML in prose. "|" is handled per cell;
@@ -41,7 +41,7 @@ def _sections(report: Report) -> list[str]:
     verdict = report["verdict"]
     sections = [
         f"# hvguard {escape(report['tool']['command'])}: {verdict.upper()}",
-        f"> **{verdict.upper()}** — {escape(VERDICT_MEANING[verdict])}",
+        f"> **{verdict.upper()}** — {escape(verdict_meaning(report))}",
         md_table(("Verdict", f"**{verdict.upper()}**"), [
             ("Findings", counts_line(report)),
             ("Source", escape(source_line(report))),

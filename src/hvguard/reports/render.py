@@ -20,12 +20,28 @@ _MODULES = {"table": "table", "json": "json_out", "markdown": "markdown", "junit
 
 SEVERITIES = ("block", "warn", "info")
 # What each verdict asks of the operator; the CLI's exit status carries the same meaning.
-VERDICT_MEANING = {
-    "pass": "Safe to proceed: every check ran and nothing puts VM images at risk.",
-    "warn": "Upgrade only after reading the warnings: some VM images are poorly protected.",
-    "block": "Do not upgrade: VM images are lost or would be lost.",
-    "incomplete": "No decision: some checks could not run on this data; fix coverage and run again.",
+_MEANINGS = {
+    # before an upgrade (preflight, predict, inventory)
+    "preflight": {
+        "pass": "Safe to proceed: every check ran and nothing puts VM images at risk.",
+        "warn": "Upgrade only after reading the warnings: some VM images are poorly protected.",
+        "block": "Do not upgrade: VM images are lost or would be lost.",
+        "incomplete": "No decision: some checks could not run on this data; fix coverage and run again.",
+    },
+    # after an upgrade, against the pre-upgrade snapshot
+    "verify": {
+        "pass": "The upgrade kept every VM image: nothing was lost or degraded.",
+        "warn": "Nothing lost, but some images are degraded or still recovering: read the warnings.",
+        "block": "VM images were lost or are unusable: do not start affected VMs; run hvguard recover.",
+        "incomplete": "No decision: some comparisons could not run on this data; fix coverage and run again.",
+    },
 }
+
+
+def verdict_meaning(report: Report) -> str:
+    """What the verdict means for this command (a lost image after an upgrade is not 'do not upgrade')."""
+    meanings = _MEANINGS.get(report["tool"]["command"], _MEANINGS["preflight"])
+    return meanings[report["verdict"]]
 # Coverage statuses that mean objects may be missing from the analysis ("absent" is known-empty).
 _COVERAGE_OK = frozenset({"read", "absent"})
 _NOT_RUN = frozenset({"unknown", "error", "skipped"})

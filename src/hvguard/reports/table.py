@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hvguard.reports.render import (
-    VERDICT_MEANING,
     Report,
     by_severity,
     checks_not_run,
@@ -25,6 +24,7 @@ from hvguard.reports.render import (
     source_line,
     truncate,
     used_by_cell,
+    verdict_meaning,
 )
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _banner(report: Report) -> RenderableType:
     body = Table.grid(padding=(0, 2))
     body.add_column(style="dim", no_wrap=True)
     body.add_column(overflow="fold")
-    body.add_row("meaning", Text(VERDICT_MEANING[verdict], style=style))
+    body.add_row("meaning", Text(verdict_meaning(report), style=style))
     body.add_row("findings", counts_line(report))
     body.add_row("source", source_line(report))
     body.add_row("cluster", cluster_line(report))
