@@ -18,7 +18,9 @@ def _role() -> dict:
 
 def test_role_grants_exactly_the_kinds_hvguard_reads() -> None:
     granted = {(group, res) for rule in _role()["rules"] for group in rule["apiGroups"] for res in rule["resources"]}
-    assert granted == {(kind.group, kind.plural) for kind in k.ALL}
+    kinds = {(kind.group, kind.plural) for kind in (*k.ALL, *k.LOG_KINDS)}
+    subresources = {(kind.group, f"{kind.plural}/{sub}") for kind, sub in k.SUBRESOURCES}
+    assert granted == kinds | subresources
 
 
 def test_role_is_read_only_and_never_touches_secrets() -> None:

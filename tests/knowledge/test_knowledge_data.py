@@ -21,7 +21,7 @@ from hvguard.knowledge.model import SEVERITIES
 from hvguard.knowledge.versions import parse
 
 PACKAGE = resources.files("hvguard.knowledge")
-DATA_FILES = ("releases", "upgrade_paths", "known_issues", "migrations")
+DATA_FILES = ("releases", "upgrade_paths", "known_issues", "migrations", "log_signatures")
 
 
 def load_data(name: str) -> Any:

@@ -11,6 +11,7 @@ import click
 from hvguard import __version__
 from hvguard.cli import boundary
 from hvguard.cli.common import emit, gate, load_state
+from hvguard.cli.logs_cmd import logs
 from hvguard.cli.options import fail_on_option, report_options, source_options
 from hvguard.cli.paths_cmd import paths
 from hvguard.cli.protect_cmd import protect
@@ -104,6 +105,7 @@ def demo() -> int:
     return 0
 
 
+cli.add_command(logs)
 cli.add_command(paths)
 cli.add_command(protect)
 cli.add_command(recover)

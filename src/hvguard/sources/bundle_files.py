@@ -22,6 +22,7 @@ _MAX_RATIO = 200
 _RATIO_FLOOR = 16 * 2**20
 _MAX_MEMBER = 2 * 2**30
 _ROOT_SEARCH_DEPTH = 3
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError)
 
 
 class BundleFiles:
@@ -87,22 +88,43 @@ class BundleFiles:
 
     def read_bytes(self, rel: str) -> bytes:
         if self._zip:
-            info = self._zip.getinfo(self._member(rel))
-            if info.file_size > _MAX_MEMBER or (
-                info.file_size > _RATIO_FLOOR and info.file_size > _MAX_RATIO * max(info.compress_size, 1)
-            ):
-                raise InputError(
-                    f"refusing {self.describe(rel)}: inflates to {info.file_size} bytes from "
-                    f"{info.compress_size} (possible zip bomb)"
-                )
+            info = self._checked_info(self._zip, rel)
             try:
                 return self._zip.read(info)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            except _ZIP_ERRORS as exc:
                 raise InputError(f"corrupt or truncated bundle member {self.describe(rel)}: {exc}") from exc
+        return self._checked_path(rel).read_bytes()
+
+    def read_chunks(self, rel: str, size: int = 2**20) -> Iterator[bytes]:
+        """The member's bytes in chunks of at most ``size``, for files too big to hold (container logs).
+
+        The same refusals as ``read_bytes``; a member that turns out unreadable part way through (a bad
+        CRC shows only at its end) raises ``InputError`` after the chunks read so far.
+        """
+        try:
+            member = self._zip.open(self._checked_info(self._zip, rel)) if self._zip else None
+            with member or self._checked_path(rel).open("rb") as handle:
+                while chunk := handle.read(size):
+                    yield chunk
+        except _ZIP_ERRORS as exc:
+            raise InputError(f"cannot read bundle member {self.describe(rel)}: {exc}") from exc
+
+    def _checked_info(self, archive: zipfile.ZipFile, rel: str) -> zipfile.ZipInfo:
+        info = archive.getinfo(self._member(rel))
+        if info.file_size > _MAX_MEMBER or (
+            info.file_size > _RATIO_FLOOR and info.file_size > _MAX_RATIO * max(info.compress_size, 1)
+        ):
+            raise InputError(
+                f"refusing {self.describe(rel)}: inflates to {info.file_size} bytes from "
+                f"{info.compress_size} (possible zip bomb)"
+            )
+        return info
+
+    def _checked_path(self, rel: str) -> Path:
         target = (self.path / self._member(rel)).resolve()
         if not target.is_relative_to(self.path.resolve()):
             raise InputError(f"refusing {self.describe(rel)}: it points outside the bundle folder")
-        return target.read_bytes()
+        return target
 
     def listdir(self, rel: str) -> list[str]:
         """Names of the immediate children (files and folders) of a folder."""

@@ -45,6 +45,8 @@ NODES = Kind("nodes", "", ("v1",), "nodes", "Node", False, never_empty=True)
 NAMESPACES = Kind("namespaces", "", ("v1",), "namespaces", "Namespace", False, never_empty=True)
 PVS = Kind("persistentvolumes", "", ("v1",), "persistentvolumes", "PersistentVolume", False)
 PVCS = Kind("persistentvolumeclaims", "", ("v1",), "persistentvolumeclaims", "PersistentVolumeClaim", True)
+# Longhorn pods (longhorn-manager restarts and crash loops are what `hvguard watch` reads from them).
+PODS = Kind("pods", "", ("v1",), "pods", "Pod", True, LONGHORN_NS)
 STORAGE_CLASSES = Kind("storage.k8s.io/storageclasses", "storage.k8s.io", ("v1",), "storageclasses", "StorageClass", False)
 CRDS = Kind(
     "apiextensions.k8s.io/customresourcedefinitions", "apiextensions.k8s.io", ("v1",),
@@ -87,10 +89,16 @@ MANAGED_CHARTS = Kind(
 )
 
 ALL: tuple[Kind, ...] = (
-    NODES, NAMESPACES, PVS, PVCS, STORAGE_CLASSES, CRDS,
+    NODES, NAMESPACES, PVS, PVCS, PODS, STORAGE_CLASSES, CRDS,
     BACKING_IMAGES, BACKING_IMAGE_MANAGERS, BACKING_IMAGE_DATA_SOURCES, BACKUP_BACKING_IMAGES,
     LH_VOLUMES, LH_REPLICAS, LH_NODES, LH_SETTINGS,
     VM_IMAGES, HARVESTER_SETTINGS, UPGRADES, VM_BACKUPS, SCHEDULE_VM_BACKUPS,
     VMS, VMIS, MANAGED_CHARTS,
 )
 BY_KEY: dict[str, Kind] = {k.key: k for k in ALL}
+
+# Read by `hvguard logs` only, beside the pod logs themselves: not part of a ClusterState snapshot.
+EVENTS = Kind("events", "", ("v1",), "events", "Event", True, LONGHORN_NS)
+LOG_KINDS: tuple[Kind, ...] = (PODS, EVENTS)
+# Subresources hvguard reads, as (kind, subresource): container logs.
+SUBRESOURCES: tuple[tuple[Kind, str], ...] = ((PODS, "log"),)
