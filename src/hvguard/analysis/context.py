@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hvguard.analysis import findings as f
 from hvguard.analysis.graph import Graph
 from hvguard.analysis.upgrade import Upgrade
 from hvguard.state.cluster import ClusterState
+
+if TYPE_CHECKING:
+    from hvguard.logs.scan import Group
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,15 @@ class CheckContext:
     graph: Graph
     upgrade: Upgrade | None = None  # set when the run has a --to target
     check: str = ""
+    log_groups: tuple[Group, ...] = ()  # known log signatures matched in the source's logs, if it had any
+
+    def log_trail(self, backing_image: str) -> list[dict[str, Any]]:
+        """The matched log lines that name ``backing_image``, oldest first: evidence of what happened to it."""
+        groups = sorted((g for g in self.log_groups if ("backingImage", backing_image) in g.objects),
+                        key=lambda g: g.sort_key())
+        return [{"signature": g.signature.finding_id, "first": g.first.isoformat() if g.first else None,
+                 "last": g.last.isoformat() if g.last else None, "count": g.count, "where": g.origin.label,
+                 "sample": g.samples[0] if g.samples else ""} for g in groups]
 
     def finding(
         self,

@@ -9,8 +9,9 @@ required in both states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hvguard.analysis import checks as _checks  # noqa: F401 - importing registers the checks
 from hvguard.analysis import graph as g
@@ -22,6 +23,9 @@ from hvguard.analysis.registry import DEFAULT, CheckSpec, Registry
 from hvguard.analysis.results import CheckResult, CheckStatus
 from hvguard.analysis.upgrade import Upgrade, resolve
 from hvguard.state.cluster import ClusterState
+
+if TYPE_CHECKING:
+    from hvguard.logs.scan import Group
 
 INCOMPLETE_ID = "source/incomplete"
 NOT_COLLECTED_ID = "source/namespaces-not-collected"
@@ -44,6 +48,7 @@ def run(
     *,
     target: str | None = None,
     baseline: ClusterState | None = None,
+    log_groups: Sequence[Group] = (),
     registry: Registry = DEFAULT,
     select: Callable[[CheckSpec], bool] | None = None,
 ) -> Analysis:
@@ -53,21 +58,41 @@ def run(
     unreadable: dict[tuple[str, str], list[str]] = {}
     chosen = [spec for spec in registry if not select or select(spec)]
     states = {CURRENT: state}
-    results = _run_checks(chosen, states, lambda check: CheckContext(state, graph, upgrade, check),
+    logs = tuple(log_groups)
+    results = _run_checks(chosen, states, lambda check: CheckContext(state, graph, upgrade, check, logs),
                           upgrade, findings, unreadable)
     if baseline is not None:
         states = {CURRENT: state, BASELINE: baseline}
         comparison = verify.compare(baseline, graph)
         results += _run_checks(verify.COMPARISONS, states,
-                               lambda check: verify.VerifyContext(state, graph, upgrade, check, comparison=comparison),
+                               lambda check: verify.VerifyContext(state, graph, upgrade, check, logs,
+                                                                  comparison=comparison),
                                upgrade, findings, unreadable)
 
+    if logs:
+        results.append(_log_signatures(state, graph, upgrade, logs, findings))
     if upgrade is not None:
         findings.extend(known_issues.evaluate(CheckContext(state, graph, upgrade, "known-issues"), findings, results))
     findings.extend(_coverage_findings(states, graph, unreadable))
     findings.sort(key=lambda f: (-f.severity, f.id, str(f.resource or "")))
     predictions = tuple(predict(state, graph, upgrade)) if upgrade is not None else ()
     return Analysis(tuple(findings), tuple(results), verdict(findings, results), graph, upgrade, predictions, baseline)
+
+
+def _log_signatures(state: ClusterState, graph: g.Graph, upgrade: Upgrade | None, logs: tuple[Group, ...],
+                    sink: list[Finding]) -> CheckResult:
+    """``log/<signature>`` findings from the source's logs, reported like a check."""
+    from hvguard.logs.findings import CHECK, log_findings  # the logs package builds on analysis, not the reverse
+
+    produced = log_findings(CheckContext(state, graph, upgrade, CHECK, logs), logs)
+    sink.extend(produced)
+    return _result(CHECK, "No known storage warning appears in the Longhorn logs.", produced)
+
+
+def _result(name: str, description: str, produced: list[Finding]) -> CheckResult:
+    failing = any(f.severity > Severity.INFO for f in produced)
+    return CheckResult(name, CheckStatus.FAIL if failing else CheckStatus.PASS, description,
+                       tuple(sorted({f.id for f in produced})))
 
 
 def _run_checks(
@@ -106,9 +131,7 @@ def _run_one(spec: CheckSpec, ctx: CheckContext, sink: list[Finding]) -> CheckRe
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others' results
         return CheckResult(spec.name, CheckStatus.ERROR, spec.description, detail=f"{type(exc).__name__}: {exc}")
     sink.extend(produced)
-    failing = tuple(sorted({f.id for f in produced if f.severity > Severity.INFO}))
-    return CheckResult(spec.name, CheckStatus.FAIL if failing else CheckStatus.PASS, spec.description,
-                       tuple(sorted({f.id for f in produced})))
+    return _result(spec.name, spec.description, produced)
 
 
 def _coverage_findings(states: Mapping[str, ClusterState], graph: g.Graph,

@@ -197,6 +197,7 @@ def _lost(ctx: VerifyContext, outcome: Outcome) -> Finding:
                                      "state": c.manager_state} for c in listing],
             "notKnowableFromAPI": _UNKNOWABLE,
             "lookForFilesAt": files,
+            "logTrail": ctx.log_trail(outcome.name),
             "dataSource": _data_source(ctx.state, after),
             "rebuildable": {"possible": after.rebuildable[0], "how": after.rebuildable[1]},
             "before": _image_evidence(before),

@@ -10,9 +10,9 @@ import click
 
 from hvguard import __version__
 from hvguard.cli import boundary
-from hvguard.cli.common import emit, gate, load_state
+from hvguard.cli.common import emit, gate, load_log_groups, load_state
 from hvguard.cli.logs_cmd import logs
-from hvguard.cli.options import fail_on_option, report_options, source_options
+from hvguard.cli.options import fail_on_option, logs_option, report_options, source_options
 from hvguard.cli.paths_cmd import paths
 from hvguard.cli.protect_cmd import protect
 from hvguard.cli.recover_cmd import recover
@@ -31,12 +31,13 @@ def cli(debug: bool) -> None:
 
 
 def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, output: Path | None,
-               fail_on: str, command: str = "preflight") -> int:
+               fail_on: str, command: str = "preflight", scan_logs: bool = False) -> int:
     from hvguard.analysis import runner
     from hvguard.reports import model
 
     state = load_state(**source)  # type: ignore[arg-type]
-    analysis = runner.run(state, target=to)
+    logs = load_log_groups(**source, enabled=scan_logs)  # type: ignore[arg-type]
+    analysis = runner.run(state, target=to, log_groups=logs)
     report = model.build(state, analysis, command=command, target=to)
     emit(report, fmt, output)
     return gate(report["verdict"], fail_on)
@@ -47,11 +48,12 @@ def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, o
 @click.option("--to", "to", metavar="VERSION", help="Target Harvester version, e.g. v1.4.0.")
 @report_options
 @fail_on_option
+@logs_option
 def preflight(bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
-              to: str | None, fmt: str, output: Path | None, fail_on: str) -> int:
+              to: str | None, fmt: str, output: Path | None, fail_on: str, scan_logs: bool) -> int:
     """Check the cluster before an upgrade: images, copies, checksums, dependants."""
     source = {"bundle": bundle, "kubeconfig": kubeconfig, "context": context, "snapshot": snapshot}
-    return _preflight(source, to, fmt, output, fail_on)
+    return _preflight(source, to, fmt, output, fail_on, scan_logs=scan_logs)
 
 
 @cli.command()
@@ -101,7 +103,7 @@ def demo() -> int:
     """Run `preflight --to v1.4.0` on the bundled demo cluster (Harvester v1.3.2)."""
     with resources.as_file(resources.files("hvguard.demo").joinpath("demo-bundle.zip")) as bundle:
         source = {"bundle": bundle, "kubeconfig": None, "context": None, "snapshot": None}
-        _preflight(source, DEMO_TARGET, "table", None, "never", command="preflight")
+        _preflight(source, DEMO_TARGET, "table", None, "never", command="preflight", scan_logs=True)
     return 0
 
 

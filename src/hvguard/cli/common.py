@@ -51,6 +51,31 @@ def load_state(
 Renderer = Callable[[dict[str, Any], str, TextIO], None]
 
 
+LIVE_LOG_WINDOW_HOURS = 24
+
+
+def load_log_groups(
+    bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None, enabled: bool
+) -> tuple[Any, ...]:
+    """Known log signatures matched in the source's Longhorn logs; a snapshot holds no logs."""
+    if not enabled or snapshot:
+        return ()
+    if bundle:
+        from hvguard.logs.bundle_logs import read_bundle
+
+        return read_bundle(bundle).groups
+    from datetime import timedelta
+
+    from hvguard.kube.client import connect
+    from hvguard.logs.live_logs import read_live
+
+    kube = connect(kubeconfig, context)
+    try:
+        return read_live(kube, timedelta(hours=LIVE_LOG_WINDOW_HOURS), context=context).groups
+    finally:
+        kube.close()
+
+
 def emit(document: dict[str, Any], fmt: str, output: Path | None, renderer: Renderer | None = None) -> None:
     """Render a document to stdout, or atomically to ``output`` (never a half-written file)."""
     if renderer is None:

@@ -42,3 +42,10 @@ def fail_on_option(func: F) -> F:
         "--fail-on", type=click.Choice(("block", "warn", "never")), default="block", show_default=True,
         help="Exit 1 when the verdict reaches this level (verdict 'incomplete' counts as block).",
     )(func)
+
+
+def logs_option(func: F) -> F:
+    return click.option(
+        "--logs/--no-logs", "scan_logs", default=True, show_default=True,
+        help="Also scan the Longhorn logs and events for known storage warnings (bundle: its logs; live: the last 24 h).",
+    )(func)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from hvguard.cli.common import emit, gate, load_state
-from hvguard.cli.options import fail_on_option, report_options, source_options
+from hvguard.cli.common import emit, gate, load_log_groups, load_state
+from hvguard.cli.options import fail_on_option, logs_option, report_options, source_options
 
 
 @click.command()
@@ -19,8 +19,9 @@ from hvguard.cli.options import fail_on_option, report_options, source_options
 @source_options
 @report_options
 @fail_on_option
+@logs_option
 def verify(against: Path, bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None,
-           fmt: str, output: Path | None, fail_on: str) -> int:
+           fmt: str, output: Path | None, fail_on: str, scan_logs: bool) -> int:
     """Compare the cluster after an upgrade with the snapshot taken before it.
 
     Reports, as before vs after: backing images lost (telling metadata loss from data loss, and
@@ -43,6 +44,7 @@ def verify(against: Path, bundle: Path | None, kubeconfig: Path | None, context:
 
     baseline = load_snapshot(against)  # first: a refused baseline must not cost a cluster read
     state = load_state(bundle, kubeconfig, context, snapshot)
-    report = model.build(state, runner.run(state, baseline=baseline), command="verify")
+    logs = load_log_groups(bundle, kubeconfig, context, snapshot, scan_logs)
+    report = model.build(state, runner.run(state, baseline=baseline, log_groups=logs), command="verify")
     emit(report, fmt, output)
     return gate(report["verdict"], fail_on)
