@@ -17,6 +17,7 @@ from hvguard.cli.paths_cmd import paths
 from hvguard.cli.protect_cmd import protect
 from hvguard.cli.recover_cmd import recover
 from hvguard.cli.verify_cmd import verify
+from hvguard.cli.watch_cmd import watch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -112,6 +113,7 @@ cli.add_command(paths)
 cli.add_command(protect)
 cli.add_command(recover)
 cli.add_command(verify)
+cli.add_command(watch)
 
 
 def main(argv: list[str] | None = None) -> None:
