@@ -4,7 +4,8 @@
     ├── InputError          bad user input: missing path, corrupt bundle, bad version   → exit 2
     ├── SnapshotError       a snapshot that fails its checksums or schema version       → exit 2
     ├── KnowledgeError      the shipped knowledge is inconsistent (a bug in our data)   → exit 2
-    └── ClusterAccessError  the API server is unreachable or refuses our credentials    → exit 3
+    ├── ClusterAccessError  the API server is unreachable or refuses our credentials    → exit 3
+    └── ApplyStopped        an --apply run stopped before finishing (journal kept)      → exit 4
 
 Partial reads (a 403 on one resource, a file missing from a bundle) are *not* exceptions:
 sources record them in the state's coverage so the verdict can say what is unknown.
@@ -36,3 +37,7 @@ class KnowledgeError(HvguardError):
 
 class ClusterAccessError(HvguardError):
     """The cluster cannot be reached or rejects the credentials."""
+
+
+class ApplyStopped(HvguardError):
+    """An --apply run stopped: the cluster did not end up as the plan said; nothing further was changed."""

@@ -28,6 +28,15 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, f
     assert result.stderr.startswith(("hvguard: error:", "Usage:"))
 
 
+def test_start_up_imports_nothing_heavy() -> None:
+    """``hvguard --version`` / ``--help`` import every command module: none may pull in the Kubernetes
+    client, rich, YAML, the knowledge catalog or the analysis at import time."""
+    probe = ("import sys, hvguard.cli.app; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('kubernetes', 'rich', 'yaml', 'prometheus_client') or m.startswith(('hvguard.knowledge', "
+             "'hvguard.analysis', 'hvguard.sources', 'hvguard.kube'))))")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
 def test_version() -> None:
     result = hvguard("--version")
     assert result.returncode == 0

@@ -41,3 +41,15 @@ def test_detectors_point_at_checks_that_emit_their_findings() -> None:
 
 def test_every_check_has_a_description() -> None:
     assert all(spec.description for registry in (DEFAULT, COMPARISONS) for spec in registry)
+
+
+def test_every_published_document_schema_is_valid_2020_12() -> None:
+    from importlib import resources
+
+    from support import document_validator
+
+    folder = resources.files("hvguard.reports").joinpath("schemas")
+    names = [f.name for f in folder.iterdir() if f.name.endswith(".json")]
+    assert {"report-v1.json", "plan-v1.json", "paths-v1.json", "logs-v1.json"} <= set(names)
+    for name in names:
+        document_validator(name)  # check_schema raises on an invalid schema

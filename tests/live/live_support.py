@@ -5,6 +5,7 @@ Imported by the live tests' ``conftest.py`` (fixtures) and by tests elsewhere th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,23 @@ from hvguard.synth.model import SyntheticCluster
 from kubeapi import KubeAPIServer
 
 
-def serve(cluster: SyntheticCluster) -> KubeAPIServer:
-    api = KubeAPIServer().start()
+def serve(cluster: SyntheticCluster, **options: Any) -> KubeAPIServer:
+    """A started test API server holding ``cluster`` (its CRDs installed first, so objects are pruned as live)."""
+    api = KubeAPIServer(**options).start()
     for crd in cluster.crds:
         api.install_crd(crd)
     api.load_objects(cluster.objects)
     return api
+
+
+@contextmanager
+def served(cluster: SyntheticCluster, **options: Any) -> Iterator[KubeAPIServer]:
+    """``serve`` for the length of a ``with`` block (fixtures: ``with served(c) as api: yield api``)."""
+    api = serve(cluster, **options)
+    try:
+        yield api
+    finally:
+        api.stop()
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +43,8 @@ def demo() -> SyntheticCluster:
 
 @pytest.fixture
 def demo_api(demo: SyntheticCluster) -> Iterator[KubeAPIServer]:
-    api = serve(demo)
-    try:
+    with served(demo) as api:
         yield api
-    finally:
-        api.stop()
 
 
 @pytest.fixture

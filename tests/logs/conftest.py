@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from logkit import TRAIL_BUNDLE_AT, TRAIL_CRD_APPLIED_AT, TRAIL_MIGRATED_AT
-from referencing import Registry, Resource
+from support import validated
 
 from hvguard.synth.bundle_writer import write_bundle
 from hvguard.synth.demo import demo_cluster
@@ -43,14 +40,4 @@ def trail_bundle(trail_cluster: SyntheticCluster, tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="session")
 def validate() -> Callable[[LogsDoc], LogsDoc]:
     """Validate a document against logs-v1.json (which takes its finding shape from report-v1.json)."""
-    folder = resources.files("hvguard.reports").joinpath("schemas")
-    schemas = [json.loads(folder.joinpath(name).read_text("utf-8")) for name in ("logs-v1.json", "report-v1.json")]
-    registry: Registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
-    jsonschema.Draft202012Validator.check_schema(schemas[0])
-    validator = jsonschema.Draft202012Validator(schemas[0], registry=registry)
-
-    def check(doc: LogsDoc) -> LogsDoc:
-        validator.validate(doc)
-        return doc
-
-    return check
+    return validated("logs-v1.json")

@@ -11,12 +11,11 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import jsonschema
 import pytest
 from click.testing import CliRunner
+from support import validated
 
 from hvguard.cli import boundary
 from hvguard.cli.paths_cmd import paths
@@ -62,17 +61,5 @@ def json_doc(validate: Callable[[PathsDoc], PathsDoc]) -> Callable[[str, str], t
 
 
 @pytest.fixture(scope="session")
-def paths_schema() -> dict[str, Any]:
-    text = resources.files("hvguard.reports").joinpath("schemas/paths-v1.json").read_text("utf-8")
-    return json.loads(text)
-
-
-@pytest.fixture(scope="session")
-def validate(paths_schema: dict[str, Any]) -> Callable[[PathsDoc], PathsDoc]:
-    validator = jsonschema.Draft202012Validator(paths_schema)
-
-    def check(doc: PathsDoc) -> PathsDoc:
-        validator.validate(doc)
-        return doc
-
-    return check
+def validate() -> Callable[[PathsDoc], PathsDoc]:
+    return validated("paths-v1.json")

@@ -111,14 +111,6 @@ def test_the_cli_offers_exactly_the_formats_the_document_renders() -> None:
     assert paths_cmd.FORMATS == document.FORMATS
 
 
-def test_importing_the_command_stays_cheap() -> None:
-    """``hvguard --help`` imports every command module: no rich, no knowledge catalog at import time."""
-    probe = ("import sys, hvguard.cli.paths_cmd; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'yaml')"
-             " or m.startswith(('hvguard.knowledge', 'hvguard.reports'))))")
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "[]\n"
-
-
 def test_building_and_markdown_do_not_import_rich() -> None:
     probe = ("import io, sys; from hvguard.reports import paths; from hvguard.knowledge.versions import parse; "
              "paths.render(paths.build(parse('v1.3.2'), parse('v1.4.0')), 'markdown', io.StringIO()); "

@@ -264,12 +264,6 @@ def test_build_takes_parsed_versions_and_the_catalog() -> None:
     assert doc["tool"]["command"] == "paths" and doc["tool"]["name"] == "hvguard"
 
 
-def test_the_schema_is_a_valid_2020_12_schema(paths_schema: dict[str, Any]) -> None:
-    import jsonschema
-
-    jsonschema.Draft202012Validator.check_schema(paths_schema)
-
-
 def test_the_schema_rejects_a_supported_verdict_with_a_direct_hop(
     json_doc: JsonDoc, validate: Callable[[PathsDoc], PathsDoc]
 ) -> None:

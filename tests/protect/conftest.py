@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from kubeapi import KubeAPIServer
-from live.conftest import serve
+from live.live_support import served
 from protect_support import BackupControllers, Run
 
 from hvguard.cli import boundary
@@ -37,11 +37,8 @@ def cluster(demo: SyntheticCluster) -> SyntheticCluster:
 
 @pytest.fixture
 def api(cluster: SyntheticCluster) -> Iterator[KubeAPIServer]:
-    server = serve(cluster)
-    try:
+    with served(cluster) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from kubeapi import KubeAPIServer
-from live.conftest import serve
+from live.live_support import served
 from recover_support import state_of
 
 from hvguard.sources.snapshot import write_snapshot
@@ -42,11 +42,8 @@ def baseline(before: SyntheticCluster, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture
 def pruned_api(pruned: SyntheticCluster) -> Iterator[KubeAPIServer]:
-    api = serve(pruned)
-    try:
+    with served(pruned) as api:
         yield api
-    finally:
-        api.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from kubeapi import KubeAPIServer
 from recover_support import plan_of
 
-from hvguard.actions.executor import ApplyStopped
+from hvguard.errors import ApplyStopped
 from hvguard.actions.plan import Plan
 from hvguard.cli.recover_cmd import _unchanged_since_planning
 from hvguard.synth.model import SyntheticCluster

@@ -15,13 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
+from support import V10_SAMPLE as V1_SAMPLE
+from support import validated
 
 from hvguard.analysis import runner
 from hvguard.reports import model, render
 from hvguard.sources.bundle import load_bundle
-from support import V10_SAMPLE as V1_SAMPLE
 
 Report = dict[str, Any]
 
@@ -36,14 +36,8 @@ def report_schema() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def validate(report_schema: dict[str, Any]) -> Callable[[Report], Report]:
-    validator = jsonschema.Draft202012Validator(report_schema)
-
-    def check(report: Report) -> Report:
-        validator.validate(report)
-        return report
-
-    return check
+def validate() -> Callable[[Report], Report]:
+    return validated("report-v1.json")
 
 
 def _pipeline_report(bundle: Path, command: str = "preflight") -> Report:

@@ -16,7 +16,7 @@ from typing import Any
 from hvguard.actions.journal import Journal
 from hvguard.actions.plan import Change, Plan, Step
 from hvguard.analysis.fields import dig
-from hvguard.errors import HvguardError
+from hvguard.errors import ApplyStopped
 from hvguard.kube.errors import KubeError
 from hvguard.kube.writer import KubeWriter, api_path
 
@@ -25,10 +25,6 @@ LocalAction = Callable[[Step], None]
 # (a CRD that now declares the fields, a backup whose checksum matches its image); raises ApplyStopped.
 StepCheck = Callable[[Step, KubeWriter], None]
 Progress = Callable[[str], None]
-
-
-class ApplyStopped(HvguardError):
-    """The cluster did not end up as the plan said; nothing further was changed."""
 
 
 @dataclass

@@ -12,7 +12,8 @@ Each raises ``ApplyStopped`` (exit 4), which stops the run with the journal in p
 
 from __future__ import annotations
 
-from hvguard.actions.executor import ApplyStopped, StepCheck, path_of
+from hvguard.actions.executor import StepCheck, path_of
+from hvguard.errors import ApplyStopped
 from hvguard.actions.plan import Step
 from hvguard.actions.protect_backups import BACKUP_IMAGE
 from hvguard.actions.protect_crds import ACTION as APPLY_CRD

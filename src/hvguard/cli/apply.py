@@ -5,41 +5,28 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from hvguard.actions.plan import Plan
 from hvguard.cli.common import emit
 from hvguard.cli.exit_codes import ExitCode
-from hvguard.cli.options import F
+from hvguard.cli.options import options, output_options
+from hvguard.reports.plan import FORMATS as PLAN_FORMATS
 
+if TYPE_CHECKING:
+    from hvguard.actions.plan import Plan
 
-def apply_options(func: F) -> F:
-    for option in reversed((
-        click.option("--apply", "apply_", is_flag=True, help="Perform the plan (live clusters only). Without it nothing is written."),
-        click.option("--yes", is_flag=True, help="Do not ask for confirmation before applying."),
-        click.option("--journal", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Journal of applied changes (default: ./hvguard-<command>-journal.jsonl); a rerun skips finished steps."),
-        click.option("--step-timeout", type=float, default=900.0, show_default=True,
-                     help="Seconds to wait for one step (e.g. a backup) to finish."),
-    )):
-        func = option(func)
-    return func
-
-
-def plan_output_options(func: F) -> F:
-    """-o/--output for plan documents (their formats differ from reports': no junit)."""
-    from hvguard.reports.plan import FORMATS
-
-    for option in reversed((
-        click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="Plan format."),
-        click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Write the plan to FILE (atomically) instead of stdout."),
-    )):
-        func = option(func)
-    return func
+apply_options = options(
+    click.option("--apply", "apply_", is_flag=True, help="Perform the plan (live clusters only). Without it nothing is written."),
+    click.option("--yes", is_flag=True, help="Do not ask for confirmation before applying."),
+    click.option("--journal", type=click.Path(path_type=Path, dir_okay=False),
+                 help="Journal of applied changes (default: ./hvguard-<command>-journal.jsonl); a rerun skips finished steps."),
+    click.option("--step-timeout", type=float, default=900.0, show_default=True,
+                 help="Seconds to wait for one step (e.g. a backup) to finish."),
+)
+# Plans have their own formats (no junit).
+plan_output_options = output_options(PLAN_FORMATS, "plan")
 
 
 def plan_then_apply(

@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import click
 
-from hvguard.actions.executor import ApplyStopped
 from hvguard.cli.exit_codes import ExitCode
-from hvguard.errors import ClusterAccessError, HvguardError
+from hvguard.errors import ApplyStopped, ClusterAccessError, HvguardError
 
 
 def run(invoke: Callable[[], int | None], *, debug: bool) -> int:

@@ -13,28 +13,35 @@ from hvguard.reports.render import FORMATS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click options as one decorator, listed in the order --help shows them."""
 
-def source_options(func: F) -> F:
-    """--bundle / --kubeconfig / --context / --snapshot: exactly one source per run."""
-    for option in reversed((
-        click.option("--bundle", type=click.Path(path_type=Path), help="Harvester support bundle (.zip or extracted folder)."),
-        click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a live cluster (read-only access)."),
-        click.option("--context", help="Kubeconfig context to use (default: the current context)."),
-        click.option("--snapshot", type=click.Path(path_type=Path), help="Snapshot saved by `hvguard snapshot`."),
-    )):
-        func = option(func)
-    return func
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
 
 
-def report_options(func: F) -> F:
-    for option in reversed((
-        click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="Report format."),
+def output_options(formats: tuple[str, ...], noun: str) -> Callable[[F], F]:
+    """-o/--format and --output for a command's document (a report, a plan, a paths answer)."""
+    return options(
+        click.option("-o", "--format", "fmt", type=click.Choice(formats), default="table", show_default=True,
+                     help=f"{noun.capitalize()} format."),
         click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Write the report to FILE (atomically) instead of stdout."),
-    )):
-        func = option(func)
-    return func
+                     help=f"Write the {noun} to FILE (atomically) instead of stdout."),
+    )
+
+
+# --bundle / --kubeconfig / --context / --snapshot: exactly one source per run.
+source_options = options(
+    click.option("--bundle", type=click.Path(path_type=Path), help="Harvester support bundle (.zip or extracted folder)."),
+    click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a live cluster (read-only access)."),
+    click.option("--context", help="Kubeconfig context to use (default: the current context)."),
+    click.option("--snapshot", type=click.Path(path_type=Path), help="Snapshot saved by `hvguard snapshot`."),
+)
+report_options = output_options(FORMATS, "report")
 
 
 def fail_on_option(func: F) -> F:

@@ -12,6 +12,7 @@ import click
 
 from hvguard.cli.common import emit
 from hvguard.cli.exit_codes import ExitCode
+from hvguard.cli.options import output_options
 
 if TYPE_CHECKING:
     from hvguard.knowledge.versions import Version
@@ -26,10 +27,7 @@ _EXIT = {"supported": ExitCode.OK, "unknown": ExitCode.OK, "unsupported": ExitCo
 @click.command()
 @click.option("--from", "source", required=True, metavar="VERSION", help="Installed Harvester version, e.g. v1.3.2.")
 @click.option("--to", "target", required=True, metavar="VERSION", help="Target Harvester version, e.g. v1.4.0.")
-@click.option("-o", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Output format.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the document to FILE (atomically) instead of stdout.")
+@output_options(FORMATS, "document")
 def paths(source: str, target: str, fmt: str, output: Path | None) -> int:
     """Is an upgrade path supported, and what runs and breaks on the way (offline, no cluster).
 
