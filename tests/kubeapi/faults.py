@@ -60,10 +60,11 @@ def _forbidden_message(info: RequestInfo) -> str:
 
 
 class FaultInjector:
-    def __init__(self, drop_open_watches: Callable[[], int]) -> None:
+    def __init__(self, drop_open_watches: Callable[[], int], drop_log_streams: Callable[[], int]) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._drop_open_watches = drop_open_watches
+        self._drop_log_streams = drop_log_streams
 
     def _add(self, kind: str, resource: str | None, group: str | None, verbs: Iterable[str] | None,
              remaining: int | None, *, code: int = 0, seconds: float = 0.0, after_events: int = 0) -> Fault:
@@ -107,6 +108,10 @@ class FaultInjector:
     def drop_watches(self) -> int:
         """Cut every open watch connection now; returns how many were cut."""
         return self._drop_open_watches()
+
+    def drop_log_streams(self) -> int:
+        """Cut every open ``follow=true`` log stream now (no chunked terminator); returns how many were cut."""
+        return self._drop_log_streams()
 
     def remove(self, fault: Fault) -> None:
         with self._lock:

@@ -228,6 +228,8 @@ class Handler(BaseHTTPRequestHandler):
             if info.verb != "get":
                 raise _method_not_allowed()
             pod = ops.get(rt, version, namespace, name)
+            if info.flag("follow") and not info.flag("previous"):
+                return self._follow_log(rt, pod)
             text = self.server.api.pod_logs.render(pod, info.query)
             return self._send(200, text.encode(), "text/plain")
         if info.verb == "get":
@@ -297,6 +299,34 @@ class Handler(BaseHTTPRequestHandler):
         if dry_run not in (None, "", "All"):
             raise errors.bad_request(f'Invalid dry run value: "{dry_run}"; supported values: All')
         return WriteOptions(validation=q.get("fieldValidation") or "Warn", dry_run=bool(dry_run))
+
+    def _follow_log(self, rt: ResourceType, pod: dict[str, Any]) -> None:
+        """``follow=true``: chunked, one chunk per batch of lines added, until the pod is deleted (or
+        replaced under its name), the server stops, or ``faults.drop_log_streams()`` cuts the stream."""
+        store, meta = self.server.api.store, pod["metadata"]
+
+        def ended() -> bool:
+            entry = store.get(rt.key, (meta.get("namespace", ""), meta["name"]))
+            return store.closed or entry is None or entry.obj["metadata"].get("uid") != meta.get("uid")
+
+        cut, texts = self.server.api.pod_logs.follow(pod, self.info.query, ended)
+        self._record(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for text in texts:
+                self._chunk(text.encode())
+            if cut.is_set():
+                self.connection.shutdown(socket.SHUT_RDWR)
+            else:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client went away
+        finally:
+            texts.close()
 
     # ------------------------------------------------------------ watch
 

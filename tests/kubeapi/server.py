@@ -67,7 +67,7 @@ class KubeAPIServer:
         self.ops = Operations(self.registry, self.store)
         self.log = RequestLog()
         self.pod_logs = PodLogs()
-        self.faults = FaultInjector(self._drop_open_watches)
+        self.faults = FaultInjector(self._drop_open_watches, self.pod_logs.cut)
         self._port = port
         self._httpd: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -255,6 +255,16 @@ class KubeAPIServer:
         with self._watches_changed:
             if not self._watches_changed.wait_for(lambda: len(self._watches) >= count, timeout):
                 raise TimeoutError(f"{len(self._watches)} watches open, expected {count}")
+
+    @property
+    def log_streams(self) -> builtins.list[str]:
+        """The pod of each open ``follow=true`` log stream, sorted."""
+        return self.pod_logs.followed
+
+    def wait_for_log_streams(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Block until at least ``count`` followed log streams are open."""
+        if not self.pod_logs.wait_followed(count, timeout):
+            raise TimeoutError(f"{len(self.log_streams)} log streams open, expected {count}")
 
     # ------------------------------------------------------------ used by the HTTP layer
 

@@ -19,6 +19,7 @@ from hvguard.synth.demo import demo_cluster
 from hvguard.synth.model import SyntheticCluster
 from hvguard.watch.loop import Watcher
 from hvguard.watch.outputs import Output
+from hvguard.watch.podlogs import LogFollowing
 from hvguard.watch.state import WatchState
 from hvguard.watch.streams import WATCHED, Streams
 
@@ -45,14 +46,15 @@ def kubeconfig(api: KubeAPIServer, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def start_watcher(api: KubeAPIServer, kubeconfig: Path) -> Iterator[Callable[..., Running]]:
-    """Start a watcher (extra outputs and Watcher options as arguments); stopped at teardown."""
+    """Start a watcher (extra outputs, log following and Watcher options as arguments); stopped at teardown."""
     started: list[Running] = []
 
-    def start(*outputs: Output, state: WatchState | None = None, **options: Any) -> Running:
+    def start(*outputs: Output, state: WatchState | None = None, logs: LogFollowing | None = None,
+              **options: Any) -> Running:
         recorder = Recorder()
-        kube = connect(kubeconfig, None, pool_size=len(WATCHED) + 4, deadline=math.inf)
+        kube = connect(kubeconfig, None, pool_size=len(WATCHED) + 8, deadline=math.inf)
         watcher = Watcher(state or WatchState(), [recorder, *outputs], watched=[w.kind for w in WATCHED], **options)
-        streams = Streams(kube, backoff=FAST)
+        streams = Streams(kube, backoff=FAST, logs=logs)
         streams.start(watcher.put)
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()

@@ -214,7 +214,7 @@ def test_stalled_alert_names_the_phase() -> None:
 def test_alert_ids_are_exactly_the_public_ones_and_catalogued() -> None:
     public = {"watch/disk-map-emptied", "watch/ready-copies-dropped", "watch/migration-before-crd",
               "watch/manager-crashloop", "watch/upgrade-stalled", "watch/volume-waiting-for-backing-image",
-              "watch/upgrade-finished"}
+              "watch/upgrade-finished", "watch/log-signature"}
     assert public == alerts.ALERT_IDS
     assert {fid for fid in findings.catalog() if fid.startswith("watch/")} == public
 

@@ -2,58 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubeapi import KubeAPIServer
 from prometheus_client.parser import text_string_to_metric_families
-from watch_support import migrate_backing_image, set_longhorn_version, upgrade
+from watch_support import Watch, migrate_backing_image, set_longhorn_version, upgrade
 
 from hvguard.watch.streams import WATCHED
 
 UBUNTU = "vmi-9ce8236a-ff34-51c8-8bb9-8addd850af62"
-
-
-class Watch:
-    """`hvguard watch` in a subprocess, its stdout read line by line on a thread."""
-
-    def __init__(self, kubeconfig: Path, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hvguard", "watch", "--kubeconfig", str(kubeconfig), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.seen: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(json.loads(line))
-        self.lines.put(None)
-
-    def until(self, alert_id: str) -> None:
-        """Read JSON lines until this alert has been printed."""
-        while (line := self.lines.get(timeout=10)) is not None:
-            self.seen.append(line)
-            if line.get("id") == alert_id:
-                return
-        raise AssertionError(f"{alert_id} never printed; saw {[line.get('id') for line in self.seen]}")
-
-    def finish(self) -> tuple[int, list[dict[str, Any]], str]:
-        """Wait for the exit; stdout belongs to the reader thread, stderr is small enough to read after."""
-        code = self.process.wait(timeout=15)
-        while (line := self.lines.get(timeout=5)) is not None:
-            self.seen.append(line)
-        assert self.process.stderr is not None
-        return code, self.seen, self.process.stderr.read()
 
 
 def _start_upgrade(api: KubeAPIServer) -> None:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import math
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from kubeapi import KubeAPIServer
 from kubeapi.helpers import NS
-from prometheus_client.parser import text_string_to_metric_families
 from watch_support import (
     Recorder,
     Running,
     apply_longhorn_172_backingimage_crd,
     delete_backing_image,
     drop_status_entry,
+    eventually,
     migrate_backing_image,
+    scrape_metrics,
     set_longhorn_version,
     upgrade,
 )
@@ -130,26 +130,12 @@ def test_stall_is_reported_once_per_phase(api: KubeAPIServer, start_watcher: Cal
                                                       (("harvester-node-0", "Images preloaded"),)]
 
 
-def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def test_metrics_are_served_and_follow_the_cluster(api: KubeAPIServer, start_watcher: Callable[..., Running]) -> None:
     metrics = Metrics(0, "127.0.0.1")
     rec = start_watcher(metrics).recorder
     ready = ("hvguard_watch_backing_image_ready_copies", (("image", UBUNTU),))
-    _eventually(lambda: _scrape(metrics.port).get(ready) == 3)
-    assert _scrape(metrics.port)[("hvguard_watch_alerts_total", (("id", "watch/disk-map-emptied"),
+    eventually(lambda: scrape_metrics(metrics.port).get(ready) == 3)
+    assert scrape_metrics(metrics.port)[("hvguard_watch_alerts_total", (("id", "watch/disk-map-emptied"),
                                                                  ("severity", "critical")))] == 0
     drop_status_entry(api, UBUNTU, _ready_images(api)[UBUNTU][0])
     migrate_backing_image(api, WINDOWS)
@@ -157,7 +143,7 @@ def test_metrics_are_served_and_follow_the_cluster(api: KubeAPIServer, start_wat
     api.faults.drop_watches()
     rec.wait_for(lambda r: len(r.of("watch/disk-map-emptied")) == 1)
     rec.wait_for(lambda r: sum(up for _, up, _ in r.streams) >= 2 * len(WATCHED))  # all back after the cut
-    scraped = _scrape(metrics.port)
+    scraped = scrape_metrics(metrics.port)
     assert scraped[ready] == 2
     assert scraped[("hvguard_watch_alerts_total", (("id", "watch/disk-map-emptied"), ("severity", "critical")))] == 1
     assert scraped[("hvguard_watch_upgrade_phase", (("phase", "UpgradingSystemServices"),

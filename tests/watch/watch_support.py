@@ -1,11 +1,17 @@
-"""Helpers for the watch tests: a recording output, hand-made API objects, pure-rule steps, and the
-scripted steps the v1.7.2 longhorn-manager takes after the pruned migration (domain notes §2.3-2.4)."""
+"""Helpers for the watch tests: a recording output, `hvguard watch` in a subprocess, hand-made API objects,
+pure-rule steps, and the scripted steps the v1.7.2 longhorn-manager takes after the pruned migration
+(domain notes §2.3-2.4)."""
 
 from __future__ import annotations
 
 import copy
+import json
+import queue
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +20,7 @@ from typing import Any
 import yaml
 from kubeapi import KubeAPIServer
 from kubeapi.helpers import LONGHORN_172, NS
+from prometheus_client.parser import text_string_to_metric_families
 
 from hvguard.kube.watch import Backoff
 from hvguard.state import kinds as k
@@ -84,6 +91,55 @@ class Running:
             assert time.monotonic() < deadline, f"not synced: {sorted(self.watcher.state.synced)}"
             time.sleep(0.02)
         self.api.wait_for_watches(len(WATCHED))
+
+
+class Watch:
+    """`hvguard watch` in a subprocess, its stdout read line by line on a thread."""
+
+    def __init__(self, kubeconfig: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hvguard", "watch", "--kubeconfig", str(kubeconfig), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+        self.lines.put(None)
+
+    def until(self, alert_id: str) -> dict[str, Any]:
+        """Read JSON lines until this alert has been printed; the alert's line."""
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.seen.append(line)
+            if line.get("id") == alert_id:
+                return line
+        raise AssertionError(f"{alert_id} never printed; saw {[line.get('id') for line in self.seen]}")
+
+    def finish(self) -> tuple[int, list[dict[str, Any]], str]:
+        """Wait for the exit; stdout belongs to the reader thread, stderr is small enough to read after."""
+        code = self.process.wait(timeout=15)
+        while (line := self.lines.get(timeout=5)) is not None:
+            self.seen.append(line)
+        assert self.process.stderr is not None
+        return code, self.seen, self.process.stderr.read()
+
+
+def scrape_metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample a ``Metrics`` output serves, by name and sorted labels."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 # -- pure rule steps -------------------------------------------------------------------------------

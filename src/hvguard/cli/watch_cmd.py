@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([hms]?)")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "": 1}
+# Connections kept for log streams, one per longhorn-manager pod (one per node); more only cost a
+# warning from the connection pool.
+_LOG_STREAMS = 64
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -48,17 +51,20 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Exit when the upgrade finishes: 0 if it succeeded with no critical alert, else 1.")
 @click.option("--stall-after", callback=_duration, default="45m", show_default=True, metavar="DURATION",
               help="Warn when the upgrade makes no progress for this long (e.g. 90s, 30m, 1h).")
+@click.option("--no-logs", is_flag=True, help="Do not follow the longhorn-manager logs (no pods/log requests).")
 def watch(kubeconfig: Path | None, context: str | None, against: Path | None, webhook: str | None,
-          metrics_port: int | None, as_json: bool, until_complete: bool, stall_after: float) -> int:
+          metrics_port: int | None, as_json: bool, until_complete: bool, stall_after: float, no_logs: bool) -> int:
     """Follow an upgrade live and raise the alarm the moment VM images start to vanish.
 
     Watches the Harvester Upgrade, Longhorn backing images and their managers, volumes, Longhorn
     nodes and settings, the backingimages.longhorn.io CRD and the longhorn-manager pods (one WATCH
     each; no polling; lost streams resume, expired ones relist; API errors are retried, never
-    fatal). Alerts: watch/disk-map-emptied, watch/ready-copies-dropped, watch/migration-before-crd,
+    fatal), and follows the log of every longhorn-manager pod (unless --no-logs). Alerts:
+    watch/disk-map-emptied, watch/ready-copies-dropped, watch/migration-before-crd,
     watch/manager-crashloop, watch/upgrade-stalled, watch/volume-waiting-for-backing-image,
-    watch/upgrade-finished. In harvester#7958 the first sign, a disk map emptied while copies are
-    ready, comes minutes before files are deleted: stop the next node from upgrading and copy the
+    watch/log-signature, watch/upgrade-finished. In harvester#7958 the first sign is the manager's
+    warning that the API server pruned spec.diskFileSpecMap, then a disk map emptied while copies
+    are ready, minutes before files are deleted: stop the next node from upgrading and copy the
     files named in the alert off the hosts.
 
     Shows a live view on a terminal, plain lines otherwise, JSON lines with --json.
@@ -74,6 +80,7 @@ def watch(kubeconfig: Path | None, context: str | None, against: Path | None, we
     from hvguard.kube.client import connect
     from hvguard.state import kinds as k
     from hvguard.watch.loop import Watcher
+    from hvguard.watch.podlogs import LogFollowing
     from hvguard.watch.state import WatchState, ready_disks
     from hvguard.watch.streams import WATCHED, Streams
 
@@ -86,11 +93,12 @@ def watch(kubeconfig: Path | None, context: str | None, against: Path | None, we
         baseline = load_snapshot(against)
         state = WatchState.seeded(baseline, {w.kind: w.matches for w in WATCHED})
         snapshot_ready = {name(bi): len(ready_disks(bi)) for bi in baseline.objects(k.BACKING_IMAGES)}
-    kube = connect(kubeconfig, context, pool_size=len(WATCHED) + 4, deadline=math.inf)
+    kube = connect(kubeconfig, context, pool_size=len(WATCHED) + (0 if no_logs else _LOG_STREAMS) + 4,
+                   deadline=math.inf)
     outputs = _outputs(kube.server, as_json, webhook, metrics_port)
     watcher = Watcher(state, outputs, watched=[w.kind for w in WATCHED], snapshot_ready=snapshot_ready,
                       stall_after=stall_after, until_complete=until_complete)
-    streams = Streams(kube)
+    streams = Streams(kube, logs=None if no_logs else LogFollowing())
     interrupted = True
     try:
         streams.start(watcher.put)

@@ -51,26 +51,37 @@ class Kube:
 
         return json.loads(self._retrying(path, call))
 
-    def stream(self, path: str, query: Mapping[str, Any] | None = None, *, chunk_size: int = 2**16) -> Iterator[bytes]:
+    def stream(self, path: str, query: Mapping[str, Any] | None = None, *, chunk_size: int = 2**16,
+               idle_timeout: float | None = None, on_open: Callable[[], None] | None = None) -> Iterator[bytes]:
         """GET ``path`` and yield the body as it arrives, for bodies too big to hold (pod logs).
 
         Opening is retried like ``get_json``; a stream that breaks after bytes were handed out raises
         ``KubeError`` (status None) instead, since a retry would hand them out again. Each read may take
         up to ``request_timeout``; the whole body as long as it keeps coming.
+
+        A followed log stays open and silent for as long as its container logs nothing, which is no
+        failure: with ``idle_timeout`` a read may wait that long, and one that waits longer ends the
+        body as if the server had closed it, for the caller to open it again. ``on_open`` is called
+        once the response has arrived, so such a caller knows it is connected before any byte comes.
         """
-        from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+        read_timeout = self.request_timeout if idle_timeout is None else idle_timeout
 
         def call(remaining: float) -> Any:
-            timeout = (min(self.request_timeout, remaining), self.request_timeout)  # (connect, each read)
+            timeout = (min(self.request_timeout, remaining), read_timeout)  # (connect, each read)
             return self._open(path, query, "text/plain, */*", timeout)
 
         response = self._retrying(path, call)
+        if on_open is not None:
+            on_open()
         complete = False
         try:
             yield from response.stream(chunk_size)
             complete = True
         except (HTTPError, OSError) as exc:
-            raise KubeError(None, "stream broken", str(exc).split("\n")[0][:300]) from exc
+            if idle_timeout is None or not isinstance(exc, ReadTimeoutError):
+                raise KubeError(None, "stream broken", str(exc).split("\n")[0][:300]) from exc
         finally:
             # Only a body read to its end leaves the connection fit for reuse.
             response.release_conn() if complete else response.close()

@@ -8,7 +8,7 @@ it was read (a corrupt member or a refused request costs that input, not the run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,14 @@ class LogScan:
     state: ClusterState
 
 
+def container_origin(namespace: str, pod: str, obj: Mapping[str, Any], container: str,
+                     previous: bool = False) -> Origin:
+    """The origin of one container's log; node and image come from the Pod object (empty when unknown)."""
+    spec = obj.get("spec") or {}
+    image = next((c.get("image", "") for c in spec.get("containers") or [] if c.get("name") == container), "")
+    return Origin("log", namespace, pod, container, previous, str(spec.get("nodeName") or ""), str(image))
+
+
 class Reading:
     """Collects one source's logs and events; ``state`` holds its Pods and Events (``kinds.LOG_KINDS``)."""
 
@@ -78,10 +86,7 @@ class Reading:
 
     def origin(self, namespace: str, pod: str, container: str, previous: bool) -> Origin:
         """The origin of a container log, with the node and image from the Pod when it is known."""
-        obj = self._pods.get((namespace, pod)) or {}
-        spec = obj.get("spec") or {}
-        image = next((c.get("image", "") for c in spec.get("containers") or [] if c.get("name") == container), "")
-        return Origin("log", namespace, pod, container, previous, str(spec.get("nodeName") or ""), str(image))
+        return container_origin(namespace, pod, self._pods.get((namespace, pod)) or {}, container, previous)
 
     def log(self, origin: Origin, where: str, chunks: Iterable[bytes]) -> None:
         """Scan one container log streamed as ``chunks``; read errors are recorded, not raised."""

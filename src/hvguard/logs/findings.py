@@ -82,9 +82,9 @@ def _finding(ctx: CheckContext, groups: list[Group]) -> Finding:
     return ctx.finding(
         signature.finding_id,
         f"Seen {count} time(s) {_when(first, last)} in {where}{named}",
-        resource=_ref("backingImage", images[0]) if len(images) == 1 else None,
+        resource=named_ref("backingImage", images[0]) if len(images) == 1 else None,
         evidence=evidence,
-        related=tuple(_ref(role, name) for role, names in objects.items() if role in ROLE_KINDS for name in names),
+        related=tuple(named_ref(role, name) for role, names in objects.items() if role in ROLE_KINDS for name in names),
         spec=spec_for(signature),
     )
 
@@ -130,5 +130,6 @@ def _disk(ctx: CheckContext, uuid: str) -> dict[str, str]:
     return {"uuid": uuid, "node": disk.node, "path": disk.path} if disk else {"uuid": uuid}
 
 
-def _ref(role: str, name: str) -> ObjectRef:
+def named_ref(role: str, name: str) -> ObjectRef:
+    """The Longhorn object a log line names in one of the ``ROLE_KINDS`` roles."""
     return ObjectRef(ROLE_KINDS[role], name, _NAMESPACE, _API)

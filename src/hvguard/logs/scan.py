@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from hvguard.knowledge.logsigs import ROLE_KINDS, STAGES, Signature
 from hvguard.knowledge.versions import UnknownVersionError, Version, parse
@@ -92,6 +92,14 @@ class Group:
                 self.origin.label)
 
 
+class HitSink(Protocol):
+    """Where matching puts its hits: a ``Collector`` folds them into groups; ``hvguard watch`` raises each
+    as it is read, since a followed log has no end to fold up to."""
+
+    def add(self, signature: Signature, origin: Origin, objects: Objects, first: datetime | None,
+            last: datetime | None, count: int, sample: str) -> None: ...
+
+
 class Collector:
     """Folds hits into groups; hits older than ``since`` are dropped (undated ones are kept)."""
 
@@ -121,7 +129,7 @@ class Collector:
         return sorted(self._groups.values(), key=Group.sort_key)
 
 
-def scan_log(blocks: Iterable[bytes], origin: Origin, signatures: Sequence[Signature], collector: Collector) -> None:
+def scan_log(blocks: Iterable[bytes], origin: Origin, signatures: Sequence[Signature], collector: HitSink) -> None:
     """Match every line of one container's log (blocks from ``lines.line_blocks``).
 
     A block is first searched as a whole: most blocks match nothing, and one regex search over a
@@ -143,7 +151,7 @@ def scan_log(blocks: Iterable[bytes], origin: Origin, signatures: Sequence[Signa
                     collector.add(signature, origin, _objects(signature, match, line), at, at, 1, sample(line))
 
 
-def scan_events(events: Iterable[Mapping[str, Any]], signatures: Sequence[Signature], collector: Collector) -> None:
+def scan_events(events: Iterable[Mapping[str, Any]], signatures: Sequence[Signature], collector: HitSink) -> None:
     """Match Events by reason, involved kind and message; an event counts as often as it was recorded."""
     candidates = [(s, (s.event.reason, s.event.kind)) for s in signatures if s.event]
     for event in events:

@@ -5,7 +5,8 @@ Each rule looks at one kind of change and raises on the *edge*: the moment a con
 while it stays true. That keeps one alert per event without any memory beyond the two states, and
 makes every rule testable on hand-made objects without a server. The meaning of each id (title,
 why, what to do, references) is data in ``analysis/catalog/watch.yaml``; rules supply only what they
-saw. Ids are public API.
+saw. Ids are public API. Log lines are no change of state: ``log_signature`` is a pure function of
+the matched line and the alerts raised so far, and its alerts carry their signature's own meaning.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ from hvguard.analysis.fields import as_int, condition_true, conditions, dig, map
 from hvguard.analysis.findings import FindingSpec, ObjectRef, Severity, spec
 from hvguard.knowledge import crdschema, versions
 from hvguard.knowledge.catalog import load_catalog
+from hvguard.knowledge.logsigs import ROLE_KINDS
+from hvguard.logs.findings import named_ref, spec_for
+from hvguard.logs.scan import stamp
 from hvguard.state import kinds as k
 from hvguard.state.cluster import Obj
+from hvguard.watch.podlogs import LogHit
 from hvguard.watch.state import (
     BACKING_IMAGE_CRD,
     DELETED,
+    MANAGER_CONTAINER,
     MODIFIED,
     Change,
     UpgradeView,
@@ -32,6 +38,7 @@ from hvguard.watch.state import (
     crd_version_label,
     desired_disks,
     longhorn_version,
+    manager_container,
     ready_disks,
     upgrade_view,
 )
@@ -39,7 +46,7 @@ from hvguard.watch.state import (
 LEVELS = {Severity.BLOCK: "critical", Severity.WARN: "warning", Severity.INFO: "info"}
 STALLED = "watch/upgrade-stalled"
 FINISHED = "watch/upgrade-finished"
-MANAGER_CONTAINER = "longhorn-manager"
+LOG_SIGNATURE = "watch/log-signature"
 # Restarts that make a crash loop even before the kubelet reports CrashLoopBackOff.
 CRASHLOOP_RESTARTS = 3
 
@@ -52,10 +59,11 @@ class Alert:
     objects: tuple[ObjectRef, ...]
     evidence: Mapping[str, Any]  # "before" and "after", plus what the operator needs to act
     at: str  # ISO 8601 UTC, when the watcher saw the change
+    meaning: FindingSpec | None = None  # its own meaning (a log alert's is its signature's); else the catalog's
 
     @property
     def spec(self) -> FindingSpec:
-        return spec(self.id)
+        return self.meaning or spec(self.id)
 
     @property
     def level(self) -> str:
@@ -298,21 +306,16 @@ def migration_before_crd(t: Transition) -> Iterator[Alert]:
 # -- longhorn-manager pods -------------------------------------------------------------------------
 
 
-def _manager_container(pod: Obj | None) -> dict[str, Any]:
-    statuses = [s for s in dig(pod, "status", "containerStatuses", default=[]) or [] if isinstance(s, dict)]
-    return next((s for s in statuses if s.get("name") == MANAGER_CONTAINER), statuses[0] if statuses else {})
-
-
 def _restarts(pod: Obj | None) -> int:
-    return as_int(_manager_container(pod).get("restartCount")) or 0
+    return as_int(manager_container(pod).get("restartCount")) or 0
 
 
 def _crashlooping(pod: Obj | None) -> bool:
-    return bool(dig(_manager_container(pod), "state", "waiting", "reason") == "CrashLoopBackOff")
+    return bool(dig(manager_container(pod), "state", "waiting", "reason") == "CrashLoopBackOff")
 
 
 def _container_facts(pod: Obj | None) -> dict[str, Any]:
-    state = mapping(_manager_container(pod), "state")
+    state = mapping(manager_container(pod), "state")
     current = next(iter(state), "")  # running | waiting | terminated
     return {"restartCount": _restarts(pod), "state": current,
             "reason": str(dig(state, current, "reason", default="") or "")}
@@ -329,7 +332,7 @@ def manager_crashloop(t: Transition) -> Iterator[Alert]:
     entered = _crashlooping(c.after) and not _crashlooping(c.before)
     if not (entered or restarts_before < CRASHLOOP_RESTARTS <= restarts):
         return
-    last = mapping(_manager_container(c.after), "lastState", "terminated")
+    last = mapping(manager_container(c.after), "lastState", "terminated")
     detail = str(last.get("message", "") or "").strip()
     node = str(dig(c.after, "spec", "nodeName", default="") or "")
     message = (f"longhorn-manager pod {name(c.after)} on node {node or '?'} is crash-looping: {restarts} restarts"
@@ -338,7 +341,7 @@ def manager_crashloop(t: Transition) -> Iterator[Alert]:
     termination = {key: last.get(key) for key in ("reason", "exitCode", "finishedAt")} | {"message": detail[:2000]}
     yield _alert(t.at, "watch/manager-crashloop", message, [ref(c.after)],
                  _container_facts(c.before) if c.before is not None else None, _container_facts(c.after),
-                 node=node, image=str(_manager_container(c.after).get("image", "") or ""),
+                 node=node, image=str(manager_container(c.after).get("image", "") or ""),
                  lastTermination=termination if last else None)
 
 
@@ -423,4 +426,34 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-ALERT_IDS: frozenset[str] = frozenset({alert_id for alert_id, _, _ in _RULES} | {STALLED})
+# -- longhorn-manager logs -------------------------------------------------------------------------
+
+
+def log_signature(hit: LogHit, history: Sequence[Alert], at: str) -> list[Alert]:
+    """A followed longhorn-manager line matched a live signature: one alert per signature and objects named.
+
+    The pruned-field warning comes once for every BackingImage the migration wrote, and the panic with
+    every restart: the first is the news, and the repeats (and the lines a reconnect reads twice) would
+    bury it. One id for all signatures, whose own meaning and way out the alert carries (as the finding
+    ``log/<signature>`` does), so the signatures stay the one place that says what a line means.
+    """
+    signature, origin, named = hit.signature, hit.origin, dict(hit.objects)
+    if any(a.id == LOG_SIGNATURE and a.evidence["signature"] == signature.id and a.evidence["objects"] == named
+           for a in history):
+        return []
+    logged = stamp(hit.at)
+    names = ", ".join(f"{role} {value}" for role, value in hit.objects)
+    message = (f"{signature.title}: logged by {origin.pod} on node {origin.node or '?'} at "
+               f"{logged or 'an unknown time'}" + (f" ({names})" if names else ""))
+    pod = ObjectRef("Pod", origin.pod, origin.namespace, k.PODS.api_version(k.PODS.versions[0]))
+    objects = (pod, *(named_ref(role, value) for role, value in hit.objects if role in ROLE_KINDS))
+    meaning = spec_for(signature)
+    evidence = {"before": None, "after": None,  # a line is an event, not a change of state
+                "signature": signature.id, "finding": signature.finding_id, "stage": signature.stage,
+                "pod": origin.pod, "container": origin.container, "node": origin.node, "image": origin.image,
+                "loggedAt": logged, "line": hit.line, "objects": named,
+                "knownVersion": signature.known_for(origin.version)}
+    return [Alert(LOG_SIGNATURE, meaning.severity, message, objects, evidence, at, meaning)]
+
+
+ALERT_IDS: frozenset[str] = frozenset({alert_id for alert_id, _, _ in _RULES} | {STALLED, LOG_SIGNATURE})

@@ -1,7 +1,8 @@
-"""The watch loop: stream events in, state transitions through the rules, alerts and phases out.
+"""The watch loop: stream events and log hits in, state transitions through the rules, alerts and phases out.
 
-One thread owns the state. Reflector threads only put events on a queue, so rules and outputs run
-in a single, ordered sequence: the alert for an event is out before the next event is looked at.
+One thread owns the state. Reflector and log follower threads only put events on a queue, so rules
+and outputs run in a single, ordered sequence: the alert for an event is out before the next event
+is looked at.
 The queue is unbounded on purpose: dropping a stream event would be dropping evidence. Time comes
 from injectable clocks: wall time stamps each change, monotonic time drives the stall timer.
 """
@@ -17,11 +18,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hvguard.analysis.findings import Severity
-from hvguard.kube.watch import Changed, Listed, StreamEvent, StreamState
+from hvguard.kube.watch import Changed, Listed, StreamState
 from hvguard.state import kinds as k
 from hvguard.watch import alerts
 from hvguard.watch.alerts import Alert, Transition
 from hvguard.watch.outputs import Output
+from hvguard.watch.podlogs import Event, LogHit
 from hvguard.watch.state import Change, WatchState, latest_upgrade, overview, phase_change
 
 
@@ -63,13 +65,13 @@ class Watcher:
         self.clock, self.monotonic = clock, monotonic
         self.raised: list[Alert] = []
         self.finished: Alert | None = None
-        self._events: queue.Queue[StreamEvent | None] = queue.Queue()  # None: wake up (stop)
+        self._events: queue.Queue[Event | None] = queue.Queue()  # None: wake up (stop)
         self._stopping = threading.Event()
         self._progress: _Progress | None = None
         self._tick = min(1.0, stall_after / 4)
 
-    def put(self, event: StreamEvent) -> None:
-        """The sink the reflector threads call."""
+    def put(self, event: Event) -> None:
+        """The sink the reflector and log follower threads call."""
         self._events.put(event)
 
     @property
@@ -105,8 +107,11 @@ class Watcher:
                     output.refresh(view)
         return self.clean
 
-    def handle(self, event: StreamEvent) -> None:
-        if isinstance(event, Listed):
+    def handle(self, event: Event) -> None:
+        if isinstance(event, LogHit):
+            self._raise(self._evaluated(f"a log line of {event.origin.label}",
+                                        lambda: alerts.log_signature(event, self.raised, self.clock())))
+        elif isinstance(event, Listed):
             for change in self.state.diff(event.key, event.objects):
                 self.apply(change)
         elif isinstance(event, Changed):
@@ -123,13 +128,19 @@ class Watcher:
         if moved is not None:  # before the alerts: "Succeeded", then the summary of the finished upgrade
             for output in self.outputs:
                 output.phase(moved)
+        self._raise(self._evaluated(f"{change.type} {change.kind}", lambda: alerts.evaluate(
+            Transition(before, change, after, at, self.raised, self.snapshot_ready))))
+
+    @staticmethod
+    def _evaluated(what: str, rules: Callable[[], list[Alert]]) -> list[Alert]:
+        """The alerts of ``rules()``; none if a rule fails, since a rule bug on one odd object or line
+        must not end the watch mid-upgrade."""
         try:
-            raised = alerts.evaluate(Transition(before, change, after, at, self.raised, self.snapshot_ready))
-        except Exception as exc:  # noqa: BLE001 - a rule bug on one odd object must not end the watch mid-upgrade
-            print(f"hvguard watch: internal error evaluating {change.type} {change.kind}: {exc!r} "
-                  "(please report; watching on)", file=sys.stderr, flush=True)
-            raised = []
-        self._raise(raised)
+            return rules()
+        except Exception as exc:  # noqa: BLE001
+            print(f"hvguard watch: internal error evaluating {what}: {exc!r} (please report; watching on)",
+                  file=sys.stderr, flush=True)
+            return []
 
     def check_stall(self) -> None:
         """Raise ``watch/upgrade-stalled`` once per phase the upgrade sits in for ``stall_after``."""

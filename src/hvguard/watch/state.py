@@ -26,6 +26,7 @@ ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 SYNCED = "SYNCED"  # a type's list was applied: its objects are now the cluster's, not the snapshot's
 
 BACKING_IMAGE_CRD = "backingimages.longhorn.io"
+MANAGER_CONTAINER = "longhorn-manager"
 LONGHORN_VERSION_SETTING = "current-longhorn-version"
 UPGRADE_STATE_LABEL = "harvesterhci.io/upgradeState"
 LATEST_UPGRADE_LABEL = "harvesterhci.io/latestUpgrade"
@@ -132,6 +133,12 @@ def ready_disks(bi: Obj | None) -> frozenset[str]:
     """Disks whose copy ``status.diskFileStatusMap`` reports ``ready``."""
     return frozenset(disk for disk, status in mapping(bi, "status", "diskFileStatusMap").items()
                      if dig(status, "state") == "ready")
+
+
+def manager_container(pod: Obj | None) -> dict[str, Any]:
+    """The status of a longhorn-manager pod's manager container (the first container's if none is named so)."""
+    statuses = [s for s in dig(pod, "status", "containerStatuses", default=[]) or [] if isinstance(s, dict)]
+    return next((s for s in statuses if s.get("name") == MANAGER_CONTAINER), statuses[0] if statuses else {})
 
 
 def longhorn_version(state: WatchState) -> str:

@@ -1,4 +1,5 @@
-"""What the watcher follows, and the threads that follow it (one LIST+WATCH per resource type).
+"""What the watcher follows, and the threads that follow it (one LIST+WATCH per resource type, and
+optionally the log of each longhorn-manager pod the pods stream reports, see ``podlogs``).
 
 Each stream is narrowed to what the alerts read: the one CRD whose schema decides harvester#7958,
 only the longhorn-manager pods, and the namespaces Longhorn and Harvester keep these objects in.
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 
 from hvguard.analysis.fields import dig, name
 from hvguard.kube.client import Kube
-from hvguard.kube.watch import DEFAULT_BACKOFF, Backoff, Reflector, StreamEvent, WatchTarget
+from hvguard.kube.watch import DEFAULT_BACKOFF, Backoff, Reflector, WatchTarget
 from hvguard.state import kinds as k
 from hvguard.state.cluster import Obj
+from hvguard.watch.podlogs import Event, LogFollowers, LogFollowing
 from hvguard.watch.state import BACKING_IMAGE_CRD
 
 
@@ -60,15 +62,20 @@ WATCHED: tuple[Watched, ...] = (
 
 
 class Streams:
-    """One reflector thread per watched type, all feeding one sink (the watcher's queue)."""
+    """One reflector thread per watched type, and with ``logs`` a log follower per manager pod, all
+    feeding one sink (the watcher's queue)."""
 
     def __init__(self, kube: Kube, watched: tuple[Watched, ...] = WATCHED, *,
-                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
-        self.kube, self.watched, self.backoff = kube, watched, backoff
+                 backoff: Backoff = DEFAULT_BACKOFF, logs: LogFollowing | None = None) -> None:
+        self.kube, self.watched, self.backoff, self.logs = kube, watched, backoff, logs
+        self._followers: LogFollowers | None = None
         self._reflectors: list[Reflector] = []
         self._threads: list[threading.Thread] = []
 
-    def start(self, sink: Callable[[StreamEvent], None]) -> None:
+    def start(self, sink: Callable[[Event], None]) -> None:
+        if self.logs is not None:  # the followers start and stop with the pods stream's events
+            self._followers = LogFollowers(self.kube, sink, self.logs, backoff=self.backoff)
+            sink = self._followers.observing(sink)
         for watched in self.watched:
             reflector = Reflector(self.kube, watched.target(), sink, backoff=self.backoff)
             thread = threading.Thread(target=reflector.run, name=f"watch-{watched.kind.plural}", daemon=True)
@@ -77,7 +84,9 @@ class Streams:
             thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop every reflector and wait briefly; the threads are daemons, so exit never hangs on one."""
+        """Stop every reflector and follower and wait briefly; the threads are daemons, so exit never hangs on one."""
+        if self._followers is not None:
+            self._followers.stop()
         for reflector in self._reflectors:
             reflector.stop()
         for thread in self._threads:
