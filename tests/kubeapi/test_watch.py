@@ -164,6 +164,9 @@ def test_drop_watches_cuts_open_streams(longhorn: KubeAPIServer, custom: client.
     thread.join(timeout=5)
     assert time.monotonic() - started < 2
     assert len(outcome) == 1 and isinstance(outcome[0], ProtocolError)
+    deadline = time.monotonic() + 2  # the server thread unregisters the cut stream just after closing it
+    while longhorn.open_watches and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert longhorn.open_watches == 0
 
 
