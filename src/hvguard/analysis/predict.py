@@ -65,7 +65,7 @@ def _one(image: ImageNode, upgrade: Upgrade, drifts: list[crd_drift.Drift], rewr
     for drift in drifts:
         if not drift.moves_data or image.name not in drift.carriers:
             continue
-        chain = (
+        chain: tuple[str, ...] = (
             f"installed CRD {drift.crd_name} ({drift.installed_version or 'unlabelled'}) prunes {', '.join(drift.pruned)}",
             f"longhorn-manager {upgrade.longhorn_target} migration upgrade/{drift.migration.upgrade_path} moves "
             f"{len(image.desired_disks)} disk(s) out of spec.{image.shape} into the pruned field",

@@ -103,7 +103,7 @@ DEMO_TARGET = "v1.4.0"
 def demo() -> int:
     """Run `preflight --to v1.4.0` on the bundled demo cluster (Harvester v1.3.2)."""
     with resources.as_file(resources.files("hvguard.demo").joinpath("demo-bundle.zip")) as bundle:
-        source = {"bundle": bundle, "kubeconfig": None, "context": None, "snapshot": None}
+        source: dict[str, Path | str | None] = {"bundle": bundle, "kubeconfig": None, "context": None, "snapshot": None}
         _preflight(source, DEMO_TARGET, "table", None, "never", command="preflight", scan_logs=True)
     return 0
 

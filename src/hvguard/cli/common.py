@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -79,12 +79,14 @@ def load_log_groups(
 def emit(document: dict[str, Any], fmt: str, output: Path | None, renderer: Renderer | None = None) -> None:
     """Render a document to stdout, or atomically to ``output`` (never a half-written file)."""
     if renderer is None:
-        from hvguard.reports.render import render as renderer
+        from hvguard.reports.render import render
+
+        renderer = render
     if output:
         from hvguard.atomic import atomic_write
 
         with atomic_write(output) as handle:
-            renderer(document, fmt, handle)
+            renderer(document, fmt, cast(TextIO, handle))
         click.echo(f"written to {output}", err=True)
     else:
         renderer(document, fmt, sys.stdout)

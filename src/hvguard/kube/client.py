@@ -147,10 +147,10 @@ def connect(kubeconfig: Path | None, context: str | None, *, pool_size: int | No
         path = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
     try:
         if kubeconfig is not None or any(Path(p).expanduser().is_file() for p in path.split(os.pathsep) if p):
-            config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
-                                    persist_config=False)
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=path, context=context, client_configuration=configuration, persist_config=False)
         elif os.environ.get("KUBERNETES_SERVICE_HOST") and not context:
-            config.load_incluster_config(client_configuration=configuration)
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             raise ClusterAccessError(
                 "no kubeconfig found", hint="pass --kubeconfig FILE, set $KUBECONFIG, or use --bundle/--snapshot"

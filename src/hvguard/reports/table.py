@@ -131,7 +131,7 @@ def _print_findings(report: Report, console: Console) -> None:
 
 
 def _path_only(finding: dict[str, Any]) -> bool:
-    return finding["check"] == "known-issues" and finding["severity"] != "block"
+    return bool(finding["check"] == "known-issues" and finding["severity"] != "block")
 
 
 def _print_known_issues(findings: list[dict[str, Any]], console: Console) -> None:

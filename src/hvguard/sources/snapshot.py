@@ -91,7 +91,7 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     if schema != SCHEMA:
         raise SnapshotError(f"unsupported snapshot schema {schema!r} in {path} (this hvguard reads {SCHEMA})",
                             hint="use the hvguard version that wrote it, or take a new snapshot")
-    return manifest
+    return dict(manifest)
 
 
 def _objects(archive: zipfile.ZipFile, manifest: dict[str, Any], member: str, path: Path) -> list[Any]:
