@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from support import state_from
 
 from hvguard.analysis import runner
 from hvguard.analysis.findings import Finding, Severity
 from hvguard.analysis.results import CheckStatus
 from hvguard.state import kinds as k
 from hvguard.synth.demo import demo_cluster
-from support import state_from
 
 Obj = dict[str, Any]
 UBUNTU = "default/ubuntu-22.04"  # 3 ready copies, two running VMs

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from support import V10_SAMPLE
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "src/hvguard/reports/schemas/report-v1.json").read_text())

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubeapi import KubeAPIServer
 
 from hvguard.synth.bundle_writer import write_bundle
 from hvguard.synth.demo import demo_cluster
 from hvguard.synth.model import SyntheticCluster
-from kubeapi import KubeAPIServer
 
 
 def serve(cluster: SyntheticCluster, **options: Any) -> KubeAPIServer:

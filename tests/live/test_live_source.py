@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
+from kubeapi import KubeAPIServer
 from live.live_support import comparable, serve
+
 from hvguard.analysis import runner
 from hvguard.errors import ClusterAccessError
 from hvguard.kube.client import connect
@@ -23,7 +24,6 @@ from hvguard.sources.live import load_live
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, ReadStatus
 from hvguard.synth.model import SyntheticCluster
-from kubeapi import KubeAPIServer
 
 
 def _live(kubeconfig: Path, page_size: int = 500, **options: float) -> ClusterState:

@@ -12,9 +12,9 @@ import pytest
 from kubeapi import KubeAPIServer
 from recover_support import plan_of
 
-from hvguard.errors import ApplyStopped
 from hvguard.actions.plan import Plan
 from hvguard.cli.recover_cmd import _unchanged_since_planning
+from hvguard.errors import ApplyStopped
 from hvguard.synth.model import SyntheticCluster
 
 NS = "longhorn-system"

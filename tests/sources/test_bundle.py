@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from support import V10_SAMPLE, k8s_list
+
 from hvguard.errors import InputError
 from hvguard.sources.bundle import load_bundle
 from hvguard.state import kinds as k

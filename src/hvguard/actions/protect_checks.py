@@ -13,12 +13,12 @@ Each raises ``ApplyStopped`` (exit 4), which stops the run with the journal in p
 from __future__ import annotations
 
 from hvguard.actions.executor import StepCheck, path_of
-from hvguard.errors import ApplyStopped
 from hvguard.actions.plan import Step
 from hvguard.actions.protect_backups import BACKUP_IMAGE
 from hvguard.actions.protect_crds import ACTION as APPLY_CRD
 from hvguard.actions.protect_crds import served_versions
 from hvguard.analysis.fields import dig
+from hvguard.errors import ApplyStopped
 from hvguard.knowledge import crdschema
 from hvguard.kube.writer import KubeWriter, api_path
 

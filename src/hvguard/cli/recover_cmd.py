@@ -69,8 +69,8 @@ def _unchanged_since_planning(kubeconfig: Path | None, context: str | None) -> I
     """Guards run before each step that clears an image's disk map: the image is read again, and if
     Longhorn has made or started a copy since the plan was computed (minutes may pass at the prompt),
     the run stops, because clearing the map now would make Longhorn delete that copy."""
-    from hvguard.errors import ApplyStopped
     from hvguard.actions.recover import MAP_CLEARING, recovering
+    from hvguard.errors import ApplyStopped
     from hvguard.kube.client import Kube, connect
     from hvguard.kube.writer import KubeWriter, api_path
     from hvguard.state import kinds as k

@@ -44,8 +44,7 @@ from yaml.events import (
 # yaml.v2 resolve.go: strings looked up before any parsing ("<<" is in its map too, but its first
 # character carries no hint, so it is never looked up).
 _RESOLVE_MAP = frozenset(
-    "y Y yes Yes YES true True TRUE on On ON n N no No NO false False FALSE off Off OFF "
-    "~ null Null NULL .nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF".split()
+    ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"]
 ) | {""}
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _BASE60_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
@@ -125,7 +124,7 @@ def resolves_to_string(text: str) -> bool:
 
 def _go_key_less(a: str, b: str) -> bool:
     """yaml.v2 ``keyList.Less`` for two string keys."""
-    for i, (ra, rb) in enumerate(zip(a, b)):
+    for i, (ra, rb) in enumerate(zip(a, b, strict=False)):
         if ra == rb:
             continue
         la, lb = ra.isalpha(), rb.isalpha()

@@ -135,7 +135,7 @@ def pod(
         states = [{"waiting": {"reason": "ContainerCreating"}} for _ in containers]
         conditions = [("Initialized", "True"), ("Ready", "False"), ("ContainersReady", "False"), ("PodScheduled", "True")]
     statuses = []
-    for (container, image), state in zip(containers, states):
+    for (container, image), state in zip(containers, states, strict=True):
         status: Obj = {"name": container, "state": state, "lastState": {}, "ready": running, "restartCount": 0,
                        "image": image, "imageID": ""}
         if running:

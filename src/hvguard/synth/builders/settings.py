@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hvguard.synth.builders.longhorn import API_VERSION as LONGHORN_API, LONGHORN_NS
+from hvguard.synth.builders.longhorn import API_VERSION as LONGHORN_API
+from hvguard.synth.builders.longhorn import LONGHORN_NS
 from hvguard.synth.builders.meta import Obj, object_meta
 
 Product = Literal["longhorn", "harvester"]
