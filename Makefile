@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (only Python 3.11 + pip needed):
 #   make demo   run `hvguard demo` (preflight --to v1.4.0 on the bundled demo cluster)
 #   make test   run the whole test suite
-# Both bootstrap a virtualenv in .venv on first use.
+#   make bench  run the scale benchmark (about half an hour; see bench/README.md), never part of `make test`
+# All bootstrap a virtualenv in .venv on first use.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -22,6 +23,7 @@ test: $(BIN)/hvguard
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/hvguard
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
 
 clean:

@@ -1,4 +1,5 @@
-"""Shared test helpers: fixture paths, support bundles built at test time, states built from objects."""
+"""Shared test helpers: fixture paths, support bundles built at test time, states built from objects,
+synthetic objects checked against their CRDs."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
+from hvguard.knowledge.crdschema import pruned_paths, version_schema
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, ReadStatus, SourceInfo
+from hvguard.synth.model import SyntheticCluster
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,3 +80,50 @@ def state_from(objects: Iterable[Mapping[str, Any]], unreadable: Iterable[k.Kind
         coverage[kind.key] = Coverage(kind.key, ReadStatus.UNREADABLE, reason="forbidden (403)")
         by_kind[kind.key] = []
     return ClusterState(SourceInfo("bundle", "test"), by_kind, coverage)
+
+
+# -- synthetic objects against the CRDs they are stored under --------------------------------------
+
+
+def to_json_schema(node: Any) -> Any:
+    """An OpenAPI v3 structural schema as JSON Schema (draft 7)."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    converted = {key: to_json_schema(value) for key, value in node.items()
+                 if not key.startswith("x-kubernetes-") and key != "nullable"}
+    if node.get("nullable") is True:
+        if "type" in converted:
+            converted["type"] = [converted["type"], "null"]
+        if "enum" in converted:
+            converted["enum"] = [*converted["enum"], None]
+    return converted
+
+
+def crd_problems(crd: Mapping[str, Any], version: str, obj: Mapping[str, Any]) -> list[str]:
+    """Why the API server would not store ``obj`` unchanged: schema violations and pruned fields."""
+    schema = version_schema(crd, version)
+    validator = jsonschema.Draft7Validator(to_json_schema(schema))
+    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
+    return errors + [f"{path}: would be pruned" for path in pruned_paths(schema, obj)]
+
+
+def objects_checked_against_crds(cluster: SyntheticCluster) -> dict[str, int]:
+    """Check every object that has a CRD; returns how many objects each CRD checked."""
+    counts = {}
+    for crd in cluster.crds:
+        spec = crd["spec"]
+        counts[crd["metadata"]["name"]] = 0
+        for version in (v["name"] for v in spec["versions"] if v["served"]):
+            for obj in cluster.objects:
+                if obj["apiVersion"] == f"{spec['group']}/{version}" and obj["kind"] == spec["names"]["kind"]:
+                    assert crd_problems(crd, version, obj) == [], f"{obj['kind']} {obj['metadata']['name']}"
+                    counts[crd["metadata"]["name"]] += 1
+    return counts
+
+
+def crds_with_schema(cluster: SyntheticCluster) -> list[str]:
+    """The CRDs installed with their real schemas (the others keep every field, see ``schemaless_crd_manifest``)."""
+    schemas = {crd["metadata"]["name"]: crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] for crd in cluster.crds}
+    return sorted(name for name, schema in schemas.items() if not schema.get("x-kubernetes-preserve-unknown-fields"))

@@ -20,7 +20,7 @@ import itertools
 import json
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,29 +105,24 @@ class Operations:
         continue_token: str | None = None,
     ) -> dict[str, Any]:
         start: ObjKey | None = None
+        as_of: int | None = None
         with self.store.lock:
             if continue_token:
-                rv, start = _decode_continue(continue_token)
-                try:
-                    entries = self.store.snapshot(rt.key, rv, namespace)
-                except Expired:
-                    raise errors.gone(
-                        "The provided continue parameter is too old to display a consistent list "
-                        "result. You can start a new list without the continue parameter."
-                    ) from None
-            else:
-                rv = self.store.resource_version
-                entries = self.store.entries(rt.key, namespace)
-        matching = [
-            e for e in entries
-            if (start is None or obj_key(e.obj) > start) and label.matches(e.obj) and fields.matches(e.obj)
-        ]
-        page = matching[:limit] if limit > 0 else matching
+                as_of, start = _decode_continue(continue_token)
+            try:
+                keys, bucket = self.store.ordered(rt.key, namespace, start, as_of)
+            except Expired:
+                raise errors.gone(
+                    "The provided continue parameter is too old to display a consistent list "
+                    "result. You can start a new list without the continue parameter."
+                ) from None
+            rv = self.store.resource_version if as_of is None else as_of
+            page, more = _page(keys, bucket, label, fields, limit)
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        if len(page) < len(matching):
+        if more:
             meta["continue"] = _encode_continue(rv, obj_key(page[-1].obj))
             if not label and not fields:
-                meta["remainingItemCount"] = len(matching) - len(page)
+                meta["remainingItemCount"] = len(keys) - len(page)
         return {
             "kind": rt.list_kind_name(),
             "apiVersion": rt.api_version(version),
@@ -431,6 +426,25 @@ class Operations:
         for entry in self.store.entries(rt.key):
             self.store.remove(rt.key, obj_key(entry.obj))
         self.registry.remove(*rt.key)
+
+
+def _page(keys: list[ObjKey], bucket: Mapping[ObjKey, Entry], label: LabelSelector, fields: FieldSelector,
+          limit: int) -> tuple[list[Entry], bool]:
+    """The first ``limit`` (0: all) entries the selectors match, and whether more match after them.
+
+    Looks at no more entries than the page needs, so paging through a resource stays linear.
+    """
+    if not label and not fields:
+        page = [bucket[key] for key in (keys[:limit] if limit > 0 else keys)]
+        return page, len(page) < len(keys)
+    page = []
+    for key in keys:
+        entry = bucket[key]
+        if label.matches(entry.obj) and fields.matches(entry.obj):
+            if 0 < limit == len(page):
+                return page, True
+            page.append(entry)
+    return page, False
 
 
 def _encode_continue(rv: int, after: ObjKey) -> str:

@@ -7,11 +7,10 @@ would prune none of its fields (``hvguard.knowledge.crdschema`` walks the schema
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
 import pytest
+from support import crd_problems, crds_with_schema, objects_checked_against_crds
 
 from hvguard.knowledge.crdschema import pruned_paths, version_schema
 from hvguard.synth import builders as b
@@ -19,57 +18,14 @@ from hvguard.synth import crds
 from hvguard.synth.model import SyntheticCluster
 
 
-def to_json_schema(node: Any) -> Any:
-    """An OpenAPI v3 structural schema as JSON Schema (draft 7)."""
-    if isinstance(node, list):
-        return [to_json_schema(item) for item in node]
-    if not isinstance(node, Mapping):
-        return node
-    converted = {key: to_json_schema(value) for key, value in node.items()
-                 if not key.startswith("x-kubernetes-") and key != "nullable"}
-    if node.get("nullable") is True:
-        if "type" in converted:
-            converted["type"] = [converted["type"], "null"]
-        if "enum" in converted:
-            converted["enum"] = [*converted["enum"], None]
-    return converted
-
-
-def _problems(crd: Mapping[str, Any], version: str, obj: Mapping[str, Any]) -> list[str]:
-    schema = version_schema(crd, version)
-    validator = jsonschema.Draft7Validator(to_json_schema(schema))
-    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
-    return errors + [f"{path}: would be pruned" for path in pruned_paths(schema, obj)]
-
-
-def _checked(cluster: SyntheticCluster) -> dict[str, int]:
-    """Check every object that has a CRD; returns how many objects each CRD checked."""
-    counts = {}
-    for crd in cluster.crds:
-        spec = crd["spec"]
-        counts[crd["metadata"]["name"]] = 0
-        for version in (v["name"] for v in spec["versions"] if v["served"]):
-            for obj in cluster.objects:
-                if obj["apiVersion"] == f"{spec['group']}/{version}" and obj["kind"] == spec["names"]["kind"]:
-                    assert _problems(crd, version, obj) == [], f"{obj['kind']} {obj['metadata']['name']}"
-                    counts[crd["metadata"]["name"]] += 1
-    return counts
-
-
-def _with_schema(cluster: SyntheticCluster) -> list[str]:
-    """The CRDs installed with their real schemas (the others keep every field, see ``schemaless_crd_manifest``)."""
-    return sorted(crd["metadata"]["name"] for crd in cluster.crds
-                  if not crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].get("x-kubernetes-preserve-unknown-fields"))
-
-
 def test_every_demo_object_with_a_crd_is_valid_and_unpruned(demo: SyntheticCluster) -> None:
-    counts = _checked(demo)
-    assert _with_schema(demo) == [
+    counts = objects_checked_against_crds(demo)
+    assert crds_with_schema(demo) == [
         "backingimagedatasources.longhorn.io", "backingimagemanagers.longhorn.io", "backingimages.longhorn.io",
         "backupbackingimages.longhorn.io", "nodes.longhorn.io", "replicas.longhorn.io", "settings.longhorn.io",
         "virtualmachineimages.harvesterhci.io", "volumes.longhorn.io",
     ]
-    assert all(counts[name] for name in _with_schema(demo)), counts
+    assert all(counts[name] for name in crds_with_schema(demo)), counts
     with_crd = {(crd["spec"]["group"], crd["spec"]["names"]["kind"]) for crd in demo.crds}
     covered = [o for o in demo.objects if (o["apiVersion"].split("/")[0], o["kind"]) in with_crd]
     assert len(covered) == sum(counts.values())  # no object of a CRD's kind escaped (say, by a wrong version)
@@ -78,8 +34,8 @@ def test_every_demo_object_with_a_crd_is_valid_and_unpruned(demo: SyntheticClust
 def test_the_mitigated_demo_is_valid_under_the_v1_7_2_backing_image_crd(mitigated_demo: SyntheticCluster) -> None:
     bi_crd = next(c for c in mitigated_demo.crds if c["metadata"]["name"] == "backingimages.longhorn.io")
     assert "diskFileSpecMap" in version_schema(bi_crd, "v1beta2")["properties"]["spec"]["properties"]
-    counts = _checked(mitigated_demo)
-    assert all(counts[name] for name in _with_schema(mitigated_demo)), counts
+    counts = objects_checked_against_crds(mitigated_demo)
+    assert all(counts[name] for name in crds_with_schema(mitigated_demo)), counts
 
 
 def _bi(api: b.longhorn.BackingImageAPI) -> dict[str, Any]:
@@ -91,13 +47,13 @@ def _bi(api: b.longhorn.BackingImageAPI) -> dict[str, Any]:
 
 @pytest.mark.parametrize("release", ["longhorn-v1.6.2", "longhorn-v1.7.2"])
 def test_the_pre_1_7_backing_image_shape_fits_both_crds(release: str) -> None:
-    assert _problems(crds.manifests(release)["backingimages.longhorn.io"], "v1beta2", _bi("v1.6")) == []
+    assert crd_problems(crds.manifests(release)["backingimages.longhorn.io"], "v1beta2", _bi("v1.6")) == []
 
 
 def test_the_1_7_backing_image_shape_loses_its_new_fields_under_the_1_6_2_crd() -> None:
     """The pruning at the heart of harvester#7958, seen on a builder-made object."""
     shape_17 = _bi("v1.7")
-    assert _problems(crds.manifests("longhorn-v1.7.2")["backingimages.longhorn.io"], "v1beta2", shape_17) == []
+    assert crd_problems(crds.manifests("longhorn-v1.7.2")["backingimages.longhorn.io"], "v1beta2", shape_17) == []
     old = crds.manifests("longhorn-v1.6.2")["backingimages.longhorn.io"]
     assert pruned_paths(version_schema(old, "v1beta2"), shape_17) == [
         "spec.diskFileSpecMap", "spec.minNumberOfCopies", "spec.secret", "spec.secretNamespace"]

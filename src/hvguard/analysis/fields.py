@@ -11,7 +11,8 @@ from hvguard.analysis.findings import ObjectRef
 def dig(obj: Any, *path: str, default: Any = None) -> Any:
     """``obj[path[0]][path[1]]...`` or ``default`` when any step is missing or not a mapping."""
     for key in path:
-        if not isinstance(obj, Mapping) or key not in obj:
+        # Decoded objects are plain dicts: testing for one first skips the slow ABC check (hot path).
+        if (type(obj) is not dict and not isinstance(obj, Mapping)) or key not in obj:
             return default
         obj = obj[key]
     return obj

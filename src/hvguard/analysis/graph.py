@@ -185,23 +185,26 @@ def _attach_copies(state: ClusterState, images: dict[str, ImageNode], disks: Map
     default_image = facts.longhorn_setting(state, "default-backing-image-manager-image")
     # (image name, disk uuid) → the manager record; prefer the manager running the default image.
     held: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    held_on: dict[str, set[str]] = {}  # image name → disks whose manager holds it (so the join stays linear)
     for bim in sorted(state.objects(k.BACKING_IMAGE_MANAGERS),
                       key=lambda b: dig(b, "spec", "image") == default_image):
         uuid = str(dig(bim, "spec", "diskUUID", default="") or "")
         for bi_name, record in mapping(bim, "status", "backingImageFileMap").items():
             held[(bi_name, uuid)] = (name(bim), record if isinstance(record, dict) else {})
+            held_on.setdefault(bi_name, set()).add(uuid)
 
     for image in images.values():
         status_map = mapping(image.obj, "status", "diskFileStatusMap")
-        uuids = set(status_map) | set(image.desired_disks) | {u for (n, u) in held if n == image.name}
+        desired = set(image.desired_disks)
+        uuids = set(status_map) | desired | held_on.get(image.name, set())
         copies = []
         for uuid in sorted(uuids):
             file_status = mapping(status_map, uuid)
             manager, record = held.get((image.name, uuid), ("", {}))
             copies.append(Copy(
-                disk=disks.get(uuid, Disk(uuid, "", "")),
+                disk=disks.get(uuid) or Disk(uuid, "", ""),
                 state=str(file_status.get("state", "") or ""),
-                desired=uuid in image.desired_disks,
+                desired=uuid in desired,
                 progress=as_int(file_status.get("progress")),
                 message=str(file_status.get("message", "") or ""),
                 manager=manager,
@@ -255,26 +258,28 @@ def _link_consumers(
     pvc_to_image: dict[str, str] = {}
     pvc_to_volume: dict[str, str] = {}
     for pvc in state.objects(k.PVCS):
+        pvc_key = qualified(pvc)
         volume = pv_to_volume.get(str(dig(pvc, "spec", "volumeName", default="") or ""), "")
-        pvc_to_volume[qualified(pvc)] = volume
+        pvc_to_volume[pvc_key] = volume
         image = volume_to_image.get(volume, "")
         if not image:
             image = vm_images.get(str(dig(pvc, "metadata", "annotations", IMAGE_ID_ANNOTATION, default="")), "")
         if image in images:
-            pvc_to_image[qualified(pvc)] = image
-            images[image].pvcs.append(qualified(pvc))
+            pvc_to_image[pvc_key] = image
+            images[image].pvcs.append(pvc_key)
 
     volume_vms: dict[str, list[str]] = {}
     for vm in state.objects(k.VMS):
+        vm_key = qualified(vm)
         claims = [f"{namespace(vm)}/{claim}" for claim in _vm_claims(vm)]
         for claim in claims:
             if pvc_to_volume.get(claim):
-                volume_vms.setdefault(pvc_to_volume[claim], []).append(qualified(vm))
+                volume_vms.setdefault(pvc_to_volume[claim], []).append(vm_key)
         used = {pvc_to_image.get(claim, "") for claim in claims}
         used |= {vm_images.get(image_id, "") for image_id in _vm_template_image_ids(vm)}
         for image in sorted(used - {""}):
             if image in images:
-                images[image].vms.append(qualified(vm))
+                images[image].vms.append(vm_key)
     return volume_to_image, volume_vms
 
 

@@ -26,6 +26,10 @@ from hvguard.errors import HvguardError, InputError, KnowledgeError
 from hvguard.knowledge.model import Hop, KnownIssue, Migration, Release, UpgradePath, WriteValidation
 from hvguard.knowledge.versions import Version, parse
 
+# libyaml's parser when PyYAML has it: the same documents as yaml.safe_load, several times faster
+# (the knowledge and the shipped CRDs were a tenth of a second of every run).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 T = TypeVar("T")
 VersionLike = Version | str
 
@@ -191,7 +195,7 @@ def _version(value: VersionLike) -> Version:
 @functools.cache
 def _load(name: str) -> Any:
     try:
-        return yaml.safe_load(resources.files("hvguard.knowledge").joinpath("data", name).read_text("utf-8"))
+        return yaml.load(resources.files("hvguard.knowledge").joinpath("data", name).read_text("utf-8"), _LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeError(f"cannot read knowledge file {name}: {exc}") from exc
 
@@ -234,5 +238,5 @@ def _shipped_longhorn_versions() -> tuple[Version, ...]:
 @functools.cache
 def _shipped_crds(version: str) -> dict[str, dict[str, Any]]:
     folder = _crd_root().joinpath(f"longhorn-{version}")
-    crds = (yaml.safe_load(f.read_text("utf-8")) for f in folder.iterdir() if f.name.endswith(".yaml"))
+    crds = (yaml.load(f.read_text("utf-8"), _LOADER) for f in folder.iterdir() if f.name.endswith(".yaml"))
     return {crd["metadata"]["name"]: crd for crd in crds}

@@ -13,5 +13,7 @@ from hvguard.reports.render import Report
 
 
 def render(report: Report, stream: TextIO) -> None:
-    json.dump(report, stream, indent=2)
+    # One write, not json.dump's one per token: on an unbuffered stdout (PYTHONUNBUFFERED, as container
+    # images often set) each of those is a system call, and a large cluster's report has a million.
+    stream.write(json.dumps(report, indent=2))
     stream.write("\n")

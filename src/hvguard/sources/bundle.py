@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from hvguard.errors import InputError
-from hvguard.sources import bundle_yaml
+from hvguard.sources import bulk, bundle_yaml
 from hvguard.sources.bundle_files import BundleFiles
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, Obj, ReadStatus, SourceInfo
@@ -40,7 +40,8 @@ def load_bundle(path: Path, wanted: Iterable[k.Kind] = k.ALL) -> ClusterState:
     """Read the resource types in ``wanted`` from the bundle at ``path``."""
     files = BundleFiles(path)
     try:
-        return _BundleReader(files).read(tuple(wanted))
+        with bulk.decoding():
+            return _BundleReader(files).read(tuple(wanted))
     finally:
         files.close()
 

@@ -17,6 +17,7 @@ from typing import Any
 from hvguard.errors import ClusterAccessError
 from hvguard.kube.client import Kube
 from hvguard.kube.errors import KubeError
+from hvguard.sources import bulk
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, Obj, ReadStatus, SourceInfo
 
@@ -29,7 +30,7 @@ def load_live(kube: Kube, wanted: Iterable[k.Kind] = k.ALL, *, page_size: int = 
     wanted = tuple(wanted)
     version = _probe(kube)
     served = _discover(kube, {kind.group for kind in wanted})
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list") as pool:
+    with bulk.decoding(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list") as pool:
         results = list(pool.map(lambda kind: _read_kind(kube, kind, served, page_size), wanted))
     objects = {kind.key: objs for kind, (objs, _) in zip(wanted, results, strict=True)}
     coverage = {kind.key: cov for kind, (_, cov) in zip(wanted, results, strict=True)}

@@ -35,12 +35,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from hvguard.synth import builders as b
-from hvguard.synth import crds, ids
+from hvguard.synth import ids, platform
 from hvguard.synth.builders.harvester import IMAGE_DEFAULT_SC_PARAMETERS
-from hvguard.synth.builders.longhorn import BACKING_IMAGE_MANAGER_IMAGE, ENGINE_IMAGE, INSTANCE_MANAGER_IMAGE
 from hvguard.synth.builders.meta import Obj, name_of
 from hvguard.synth.demo_logs import pods_and_logs
 from hvguard.synth.demo_plan import (
@@ -112,7 +111,7 @@ class _Demo:
             namespaces=list(NAMESPACES),
             collected_namespaces=list(COLLECTED_NAMESPACES),
             logs=logs,
-            generation_errors=_generation_errors() + log_errors,
+            generation_errors=platform.generation_errors(COLLECTED_NAMESPACES) + log_errors,
             kubernetes_version=KUBERNETES_VERSION,
             created_at=BUNDLE_AT,
             bundle_name="bundle-9xw4k",
@@ -292,97 +291,14 @@ class _Demo:
     # -- configuration ---------------------------------------------------------------------------
 
     def _settings(self) -> None:
-        longhorn = {
-            "backing-image-cleanup-wait-interval": "60",
-            "backing-image-recovery-wait-interval": "300",
-            "backup-target": BACKUP_TARGET,
-            "backup-target-credential-secret": "",
-            "crd-api-version": "longhorn.io/v1beta2",
-            "current-longhorn-version": "v1.6.2",
-            "default-backing-image-manager-image": BACKING_IMAGE_MANAGER_IMAGE,
-            "default-data-path": "/var/lib/harvester/defaultdisk",
-            "default-engine-image": ENGINE_IMAGE,
-            "default-instance-manager-image": INSTANCE_MANAGER_IMAGE,
-            "default-replica-count": "3",
-            "storage-reserved-percentage-for-default-disk": "30",
-            "taint-toleration": "kubevirt.io/drain:NoSchedule",
-        }
-        self.add(*(b.setting(name, value, created=INSTALLED_AT, product="longhorn") for name, value in longhorn.items()))
-        self.add(
-            b.setting("backup-target", f'{{"type":"nfs","endpoint":"{BACKUP_TARGET}"}}', created=INSTALLED_AT,
-                      product="harvester"),
-            b.setting("release-download-url", "", default="https://releases.rancher.com/harvester",
-                      created=INSTALLED_AT, product="harvester"),
-            b.setting("server-version", "v1.3.2", default="v1.3.2", created=INSTALLED_AT, product="harvester"),
-            b.setting("support-bundle-namespaces", "team-a", created="2024-10-20T12:00:03Z", product="harvester"),
-        )
+        self.add(*platform.settings(created=INSTALLED_AT, backup_target=BACKUP_TARGET,
+                                    support_bundle_namespaces="team-a", namespaces_set_at="2024-10-20T12:00:03Z"))
 
     def _upgrade_target(self) -> None:
-        """The offered v1.4.0, and the ManagedCharts the upgrade webhook requires to be Ready."""
-        patches = [{"apiVersion": "apiextensions.k8s.io/v1", "jsonPointers": ["/spec", "/metadata/annotations",
-                    "/metadata/labels", "/status"], "kind": "CustomResourceDefinition",
-                    "name": "backingimages.longhorn.io"}] if self.mitigated else []
-        values: dict[str, Any] = {
-            "kubevirt": {"spec": {"monitorAccount": "rancher-monitoring-operator",
-                                  "monitorNamespace": "cattle-monitoring-system"}},
-            "longhorn": {"defaultSettings": {"taintToleration": "kubevirt.io/drain:NoSchedule"}, "enabled": True},
-            "rancherEmbedded": True,
-        }
-        self.add(
-            b.version("v1.4.0", created="2024-11-21T06:00:14Z", min_upgradable="v1.3.2", release_date="2024-11-20",
-                      iso_url="https://releases.rancher.com/harvester/v1.4.0/harvester-v1.4.0-amd64.iso",
-                      iso_checksum=ids.sha512_hex("harvester-v1.4.0-amd64.iso"), tags=["latest"]),
-            b.managed_chart("harvester", created=INSTALLED_AT, updated=NODES_READY_AT, chart_version="1.3.2",
-                            values=values, compare_patches=patches, generation=5 if self.mitigated else 4),
-            b.managed_chart("harvester-crd", created=INSTALLED_AT, updated=NODES_READY_AT, chart_version="1.3.2",
-                            values={}, take_ownership=True, generation=2),
-        )
+        self.add(*platform.upgrade_target(installed=INSTALLED_AT, updated=NODES_READY_AT, mitigated=self.mitigated))
 
     def _crds(self) -> list[Obj]:
-        """The installed CRDs of the kinds in the cluster.
-
-        Longhorn v1.6.2's (backingimages swapped for v1.7.2's when mitigated) and Harvester v1.3.2's
-        VirtualMachineImage CRD are the real ones; the others have their schemas elided.
-        """
-        manifests = crds.manifests("longhorn-v1.6.2")
-        generations = {}
-        if self.mitigated:
-            manifests["backingimages.longhorn.io"] = crds.manifests("longhorn-v1.7.2")["backingimages.longhorn.io"]
-            generations["backingimages.longhorn.io"] = 2
-        installed = [b.crd(manifest, created=INSTALLED_AT, release="harvester", generation=generations.get(name, 1))
-                     for name, manifest in manifests.items()]
-        harvester = crds.manifests("harvester-v1.3.2")["virtualmachineimages.harvesterhci.io"]
-        installed.append(b.crd(harvester, created=INSTALLED_AT, release="harvester-crd"))
-        for kind, plural, namespaced in (("Setting", "settings", False), ("Upgrade", "upgrades", True),
-                                         ("Version", "versions", True),
-                                         ("VirtualMachineBackup", "virtualmachinebackups", True)):
-            manifest = b.schemaless_crd_manifest("harvesterhci.io", kind, plural, versions=["v1beta1"],
-                                                 namespaced=namespaced)
-            installed.append(b.crd(manifest, created=INSTALLED_AT, release="harvester-crd"))
-        virt_operator = {"app.kubernetes.io/component": "kubevirt", "app.kubernetes.io/managed-by": "virt-operator",
-                         "kubevirt.io": ""}
-        for kind, plural, short in (("VirtualMachine", "virtualmachines", ["vm", "vms"]),
-                                    ("VirtualMachineInstance", "virtualmachineinstances", ["vmi", "vmis"])):
-            manifest = b.schemaless_crd_manifest("kubevirt.io", kind, plural, versions=["v1", "v1alpha3"],
-                                                 namespaced=True, short_names=short, labels=virt_operator)
-            installed.append(b.crd(manifest, created=INSTALLED_AT, release=None))
-        rancher = b.schemaless_crd_manifest("management.cattle.io", "ManagedChart", "managedcharts", versions=["v3"],
-                                            namespaced=True)
-        installed.append(b.crd(rancher, created=INSTALLED_AT, release=None))
-        return sorted(installed, key=name_of)
-
-
-def _generation_errors() -> list[str]:
-    """What support-bundle-kit logs for resources that cannot be listed (create-only APIs)."""
-    denied = ": the server does not allow this method on the requested resource"
-    lines = [f"Failed to get /apis/{path}{denied}" for path in (
-        "authentication.k8s.io/v1/tokenreviews", "authentication.k8s.io/v1/selfsubjectreviews",
-        "authorization.k8s.io/v1/subjectaccessreviews", "authorization.k8s.io/v1/selfsubjectaccessreviews",
-        "authorization.k8s.io/v1/selfsubjectrulesreviews")]
-    for ns in COLLECTED_NAMESPACES:
-        lines.append(f"Failed to get /api/v1/namespaces/{ns}/bindings{denied}")
-        lines.append(f"Failed to get /apis/authorization.k8s.io/v1/namespaces/{ns}/localsubjectaccessreviews{denied}")
-    return lines
+        return platform.installed_crds(created=INSTALLED_AT, mitigated=self.mitigated)
 
 
 def demo_cluster(backingimage_crd: CrdChoice = "v1.6.2") -> SyntheticCluster:
