@@ -22,6 +22,7 @@ from hvguard.sources import bulk, bundle_yaml
 from hvguard.sources.bundle_files import BundleFiles
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, Obj, ReadStatus, SourceInfo
+from hvguard.state.trim import trim
 
 _GENERATION_ERROR = re.compile(r"^Failed to get (/\S+?):\s*(.*)$")
 # Types Kubernetes always serves; everything else needs its CRD.
@@ -107,7 +108,7 @@ class _BundleReader:
         where: list[str] = []
         for rel in self._paths(kind, version, namespaces):
             if self.files.exists(rel):
-                objs.extend(self._list_items(rel))
+                objs.extend(trim(obj, kind) for obj in self._list_items(rel))
                 where.append(rel)
         partial = kind.namespaced and kind.namespaces is None and bool(not_collected)
         status = ReadStatus.PARTIAL if partial else ReadStatus.READ

@@ -20,6 +20,7 @@ from hvguard.kube.errors import KubeError
 from hvguard.sources import bulk
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, Obj, ReadStatus, SourceInfo
+from hvguard.state.trim import trim
 
 PAGE_SIZE = 500
 WORKERS = 6
@@ -81,7 +82,7 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     objs: list[Obj] = []
     try:
         for path in paths:
-            objs.extend(_list(kube, path, page_size, kind.api_version(version), kind.kind))
+            objs.extend(_list(kube, path, page_size, kind, version))
     except KubeError as exc:
         if exc.not_found:
             return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], "not served (404)")
@@ -90,8 +91,9 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     return objs, Coverage(kind.key, ReadStatus.READ, kind.api_version(version), paths[0], count=len(objs))
 
 
-def _list(kube: Kube, path: str, page_size: int, api_version: str, kind: str) -> list[Obj]:
-    """Every item of a LIST, page by page; restarts once if the continue token expires (410)."""
+def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str) -> list[Obj]:
+    """Every item of a LIST, page by page, trimmed as it comes; restarts once if the continue token expires (410)."""
+    api_version = kind.api_version(version)
     for attempt in range(2):
         items: list[Obj] = []
         token: str | None = None
@@ -101,8 +103,8 @@ def _list(kube: Kube, path: str, page_size: int, api_version: str, kind: str) ->
                 for item in page.get("items") or []:
                     # Typed core lists omit apiVersion/kind on items; CR lists carry them.
                     item.setdefault("apiVersion", api_version)
-                    item.setdefault("kind", kind)
-                    items.append(item)
+                    item.setdefault("kind", kind.kind)
+                    items.append(trim(item, kind))
                 token = (page.get("metadata") or {}).get("continue") or None
                 if not token:
                     return items

@@ -22,6 +22,7 @@ from hvguard.atomic import atomic_write
 from hvguard.errors import SnapshotError
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, ReadStatus, SourceInfo
+from hvguard.state.trim import trim
 
 SCHEMA = "hvguard.snapshot/v1"
 MANIFEST = "manifest.json"
@@ -68,7 +69,8 @@ def load_snapshot(path: Path) -> ClusterState:
                     continue
                 coverage[key] = Coverage(key, ReadStatus(entry["status"]), entry.get("apiVersion"),
                                          entry.get("where", ""), entry.get("reason", ""), int(entry.get("count", 0)))
-                objects[key] = _objects(archive, manifest, _member(key), path)
+                # Snapshots from before trimming hold whole objects; trim them like any other source's.
+                objects[key] = [trim(obj, k.BY_KEY[key]) for obj in _objects(archive, manifest, _member(key), path)]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise SnapshotError(f"corrupt or truncated snapshot {path}: {exc}") from exc
     except (KeyError, TypeError, ValueError) as exc:
