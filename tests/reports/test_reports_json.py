@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+
+from hvguard.reports import render
 
 
 def test_round_trips_and_validates(pipeline_report, rendered, validate) -> None:
@@ -20,11 +23,22 @@ def test_keeps_model_key_order_indent_and_final_newline(sample_report, rendered)
     assert out.endswith("}\n") and not out.endswith("\n\n")
 
 
-def test_output_is_ascii_so_any_locale_can_write_it(handmade_report, rendered) -> None:
+def test_utf8_reaches_a_stream_whatever_its_text_encoding(handmade_report) -> None:
+    """A pipe opened in the C/POSIX locale is ASCII text: the report goes to its byte buffer as UTF-8."""
     handmade_report["findings"][0]["remediation"] = "Longhorn UI → Backing Image → Clean Up"
-    out = rendered(handmade_report, "json")
-    assert out.isascii()
-    assert json.loads(out)["findings"][0]["remediation"] == "Longhorn UI → Backing Image → Clean Up"
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    stream.write("before\n")  # text written before the report stays before it
+    render.render(handmade_report, "json", stream)
+    before, _, document = raw.getvalue().decode("utf-8").partition("\n")
+    assert before == "before"
+    parsed = json.loads(document)
+    assert parsed["findings"][0]["remediation"] == "Longhorn UI → Backing Image → Clean Up"
+
+
+def test_text_only_streams_get_the_same_document(handmade_report, rendered) -> None:
+    handmade_report["findings"][0]["remediation"] = "Longhorn UI → Backing Image → Clean Up"
+    assert json.loads(rendered(handmade_report, "json")) == json.loads(json.dumps(handmade_report))
 
 
 def test_empty_report(empty_report, rendered, validate) -> None:
