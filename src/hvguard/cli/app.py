@@ -119,4 +119,4 @@ cli.add_command(watch)
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     code = boundary.run(lambda: cli.main(args, prog_name="hvguard", standalone_mode=False), debug="--debug" in args)
-    sys.exit(code)
+    boundary.exit_now(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -54,3 +55,18 @@ def _error(exc: HvguardError, debug: bool) -> None:
     click.echo(f"hvguard: error: {exc.message}", err=True)
     if exc.hint:
         click.echo(f"hint: {exc.hint}", err=True)
+
+
+def exit_now(code: int) -> None:
+    """End the process once its output is out, without freeing objects one by one on the way.
+
+    Everything is written and closed by now (reports and snapshots are written atomically inside
+    the command). What is left is the interpreter tearing down a large cluster's millions of
+    objects, which costs a tenth of a second per few hundred MB and helps nobody.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach the reader
+            pass
+    os._exit(code)
