@@ -17,9 +17,12 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from hvguard import __version__
 from hvguard.atomic import atomic_write
 from hvguard.errors import SnapshotError
+from hvguard.sources import bulk
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, Coverage, ReadStatus, SourceInfo
 from hvguard.state.trim import trim
@@ -35,7 +38,8 @@ def _member(kind_key: str) -> str:
 def write_snapshot(state: ClusterState, path: Path) -> dict[str, Any]:
     """Write ``state`` to ``path`` atomically; returns the manifest."""
     members: dict[str, bytes] = {
-        _member(key): json.dumps(list(state.objects(k.BY_KEY[key])), separators=(",", ":"), sort_keys=True).encode()
+        # Sorted keys make equal states equal bytes; orjson encodes a large cluster ten times faster than json.
+        _member(key): orjson.dumps(list(state.objects(k.BY_KEY[key])), option=orjson.OPT_SORT_KEYS)
         for key in state.coverage if key in k.BY_KEY
     }
     manifest = {
@@ -60,7 +64,7 @@ def load_snapshot(path: Path) -> ClusterState:
     if not path.is_file():
         raise SnapshotError(f"snapshot not found: {path}")
     try:
-        with zipfile.ZipFile(path) as archive:
+        with bulk.decoding(), zipfile.ZipFile(path) as archive:
             manifest = _manifest(archive, path)
             objects, coverage = {}, {}
             for entry in manifest["coverage"]:
