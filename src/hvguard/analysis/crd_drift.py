@@ -56,8 +56,8 @@ def drifts(state: ClusterState, upgrade: Upgrade) -> list[Drift]:
             continue
         kind = kind_of(rule.crd)
         objs = state.objects(kind) if kind else ()
-        sources = [w.source for w in rule.writes if w.op == "move-keys" and w.path in pruned and w.source]
-        carriers = tuple(sorted(name(o) for o in objs if any(_non_empty(o, src) for src in sources)))
+        sources = [w.source.split(".") for w in rule.writes if w.op == "move-keys" and w.path in pruned and w.source]
+        carriers = tuple(sorted(name(o) for o in objs if any(dig(o, *src) for src in sources)))
         label = str(dig(crd, "metadata", "labels", "app.kubernetes.io/version", default="") or "")
         found.append(Drift(rule, planned.strict, rule.crd, label, pruned, carriers, len(objs)))
     return found
@@ -70,7 +70,3 @@ def all_pruned_fields(state: ClusterState, upgrade: Upgrade, crd_name: str) -> l
     if crd is None or shipped is None or crd_name not in shipped.crds:
         return []
     return crdschema.fields_pruned_by(crd, shipped.crds[crd_name])
-
-
-def _non_empty(obj: Obj, dotted: str) -> bool:
-    return bool(dig(obj, *dotted.split(".")))

@@ -24,12 +24,18 @@ def mapping(obj: Any, *path: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _metadata_field(obj: Mapping[str, Any], key: str) -> Any:
+    """``dig(obj, "metadata", key, default="")``, with a fast path for plain dicts: the graph calls it per object."""
+    meta = obj.get("metadata") if type(obj) is dict else dig(obj, "metadata")
+    return meta.get(key, "") if type(meta) is dict else dig(meta, key, default="")
+
+
 def name(obj: Mapping[str, Any]) -> str:
-    return str(dig(obj, "metadata", "name", default=""))
+    return str(_metadata_field(obj, "name"))
 
 
 def namespace(obj: Mapping[str, Any]) -> str:
-    return str(dig(obj, "metadata", "namespace", default="") or "")
+    return str(_metadata_field(obj, "namespace") or "")
 
 
 def qualified(obj: Mapping[str, Any]) -> str:
@@ -65,5 +71,20 @@ def conditions(obj: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {}
 
 
+def condition(obj: Mapping[str, Any], ctype: str) -> dict[str, Any] | None:
+    """``conditions(obj).get(ctype)`` without building the whole map (checks ask for one type per object)."""
+    raw = dig(obj, "status", "conditions")
+    # Searched from the end: as in conditions(), the last entry of a type wins.
+    if isinstance(raw, list):
+        for cond in reversed(raw):
+            if isinstance(cond, Mapping) and cond.get("type") and str(cond.get("type")) == ctype:
+                return dict(cond)
+    elif isinstance(raw, Mapping):
+        for ctype_key, cond in reversed(list(raw.items())):
+            if isinstance(cond, Mapping) and str(ctype_key) == ctype:
+                return dict(cond)
+    return None
+
+
 def condition_true(obj: Mapping[str, Any], ctype: str) -> bool:
-    return str(conditions(obj).get(ctype, {}).get("status", "")).lower() == "true"
+    return str((condition(obj, ctype) or {}).get("status", "")).lower() == "true"

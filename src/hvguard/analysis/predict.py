@@ -49,8 +49,10 @@ def predict(state: ClusterState, graph: Graph, upgrade: Upgrade) -> list[Predict
     if unknown:
         return [Prediction(image, Fate.UNKNOWN, (unknown,)) for image in images]
     drifts = [d for d in crd_drift.drifts(state, upgrade) if d.crd_name == BACKING_IMAGE_CRD]
-    rewrites = [p.rule for p in upgrade.migrations() if p.rule.crd == BACKING_IMAGE_CRD]
-    return [_one(image, upgrade, drifts, [r.upgrade_path for r in rewrites]) for image in images]
+    # The carriers as sets: each image is looked up in them, and a drift can list every image.
+    moving = [(d, frozenset(d.carriers)) for d in drifts if d.moves_data]
+    rewrites = [p.rule.upgrade_path for p in upgrade.migrations() if p.rule.crd == BACKING_IMAGE_CRD]
+    return [_one(image, upgrade, bool(drifts), moving, rewrites) for image in images]
 
 
 def _why_unknown(state: ClusterState, upgrade: Upgrade) -> str:
@@ -61,9 +63,10 @@ def _why_unknown(state: ClusterState, upgrade: Upgrade) -> str:
     return ""
 
 
-def _one(image: ImageNode, upgrade: Upgrade, drifts: list[crd_drift.Drift], rewrites: list[str]) -> Prediction:
-    for drift in drifts:
-        if not drift.moves_data or image.name not in drift.carriers:
+def _one(image: ImageNode, upgrade: Upgrade, drifted: bool,
+         moving: list[tuple[crd_drift.Drift, frozenset[str]]], rewrites: list[str]) -> Prediction:
+    for drift, carriers in moving:
+        if image.name not in carriers:
             continue
         chain: tuple[str, ...] = (
             f"installed CRD {drift.crd_name} ({drift.installed_version or 'unlabelled'}) prunes {', '.join(drift.pruned)}",
@@ -76,7 +79,7 @@ def _one(image: ImageNode, upgrade: Upgrade, drifts: list[crd_drift.Drift], rewr
         chain += ("the write is lenient: the disk map is emptied silently and the migration never runs again",
                   "the new controllers drop the image from every backing-image manager, which delete the files")
         return _recoverability(image, chain)
-    if drifts and not image.desired_disks:
+    if drifted and not image.desired_disks:
         return Prediction(image, Fate.KEPT, ("spec lists no disk, so the migration has nothing to move",))
     if rewrites:
         return Prediction(image, Fate.KEPT, (f"the installed CRD declares every field migration(s) "

@@ -8,7 +8,7 @@ from typing import Any
 from hvguard.analysis.context import CheckContext
 from hvguard.analysis.fields import as_int, dig, mapping, name, ref
 from hvguard.analysis.findings import Finding
-from hvguard.analysis.graph import FAILED_STATES, ImageNode, copies_by_disk
+from hvguard.analysis.graph import FAILED_STATES, Copy, ImageNode, copies_by_disk
 from hvguard.analysis.registry import check
 from hvguard.state import kinds as k
 
@@ -36,21 +36,25 @@ def ready_copies(ctx: CheckContext) -> Iterator[Finding]:
     """Every backing image has at least one ready copy, and images in use have more than one."""
     for image in ctx.graph.images.values():
         ready = image.ready_copies
-        evidence = _base_evidence(image) | {"readyCopies": len(ready), "usedBy": image.vms or image.volumes}
         if not ready:
             states = sorted({c.state or "(none)" for c in image.copies}) or ["no copies at all"]
             yield ctx.finding(
                 "backing-image/no-ready-copy",
                 f"{image.name}: no ready copy (copy states: {', '.join(states)}); used by {_users(image)}",
-                resource=ref(image.obj), evidence=evidence,
+                resource=ref(image.obj), evidence=_ready_evidence(image, ready),
             )
         elif len(ready) == 1 and (image.in_use or image.vm_image):
             only = ready[0].disk
             yield ctx.finding(
                 "backing-image/single-ready-copy",
                 f"{image.name}: only one ready copy (node {only.node or '?'}, disk {only.uuid}); used by {_users(image)}",
-                resource=ref(image.obj), evidence=evidence,
+                resource=ref(image.obj), evidence=_ready_evidence(image, ready),
             )
+
+
+def _ready_evidence(image: ImageNode, ready: tuple[Copy, ...]) -> dict[str, Any]:
+    """Built only for the images reported: it lists every copy."""
+    return _base_evidence(image) | {"readyCopies": len(ready), "usedBy": image.vms or image.volumes}
 
 
 @check("backing-image-failed-copies", needs=_COPY_INPUTS, produces=("backing-image/failed-copy",))

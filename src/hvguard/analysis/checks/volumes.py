@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hvguard.analysis.context import CheckContext
-from hvguard.analysis.fields import as_int, conditions, dig, name, ref
+from hvguard.analysis.fields import as_int, condition, dig, name, ref
 from hvguard.analysis.findings import Finding, ObjectRef
 from hvguard.analysis.registry import check
 from hvguard.state import kinds as k
+from hvguard.state.cluster import Obj
 
 _ACTIVE_STATES = frozenset({"creating", "attaching", "attached"})
 
@@ -17,7 +18,7 @@ _ACTIVE_STATES = frozenset({"creating", "attaching", "attached"})
 def waiting_for_backing_image(ctx: CheckContext) -> Iterator[Finding]:
     """No volume waits for its backing image (condition WaitForBackingImage=True)."""
     for volume in ctx.state.objects(k.LH_VOLUMES):
-        cond = conditions(volume).get("WaitForBackingImage", {})
+        cond = condition(volume, "WaitForBackingImage") or {}
         if str(cond.get("status", "")).lower() != "true":
             continue
         image_name = str(dig(volume, "spec", "backingImage", default="") or "")
@@ -41,19 +42,25 @@ def health(ctx: CheckContext) -> Iterator[Finding]:
     nodes = len(ctx.state.objects(k.NODES))
     for volume in ctx.state.objects(k.LH_VOLUMES):
         robustness = str(dig(volume, "status", "robustness", default="") or "")
-        state = str(dig(volume, "status", "state", default="") or "")
         replicas = as_int(dig(volume, "spec", "numberOfReplicas"))
-        vms = sorted(ctx.graph.volume_vms.get(name(volume), []))
-        evidence = {"status.robustness": robustness, "status.state": state, "spec.numberOfReplicas": replicas,
-                    "vms": vms, "clusterNodes": nodes}
-        suffix = f" (VM {', '.join(vms)})" if vms else ""
-        if robustness == "faulted":
-            yield ctx.finding("volume/faulted", f"volume {name(volume)} is faulted{suffix}",
-                              resource=ref(volume), evidence=evidence)
-        elif robustness == "degraded" and nodes >= 3:
-            yield ctx.finding("volume/degraded", f"volume {name(volume)} is degraded{suffix}",
-                              resource=ref(volume), evidence=evidence)
-        if replicas == 1 and nodes > 1:
-            yield ctx.finding("volume/single-replica",
-                              f"volume {name(volume)} has 1 replica ({state or 'unknown state'}){suffix}",
-                              resource=ref(volume), evidence=evidence | {"active": state in _ACTIVE_STATES})
+        problem = ("faulted" if robustness == "faulted" else
+                   "degraded" if robustness == "degraded" and nodes >= 3 else "")
+        single = replicas == 1 and nodes > 1
+        if problem or single:  # most volumes are healthy: the evidence is gathered only for the others
+            yield from _health_findings(ctx, volume, problem, single, robustness, replicas, nodes)
+
+
+def _health_findings(ctx: CheckContext, volume: Obj, problem: str, single: bool, robustness: str,
+                     replicas: int | None, nodes: int) -> Iterator[Finding]:
+    state = str(dig(volume, "status", "state", default="") or "")
+    vms = sorted(ctx.graph.volume_vms.get(name(volume), []))
+    evidence = {"status.robustness": robustness, "status.state": state, "spec.numberOfReplicas": replicas,
+                "vms": vms, "clusterNodes": nodes}
+    suffix = f" (VM {', '.join(vms)})" if vms else ""
+    if problem:
+        yield ctx.finding(f"volume/{problem}", f"volume {name(volume)} is {problem}{suffix}",
+                          resource=ref(volume), evidence=evidence)
+    if single:
+        yield ctx.finding("volume/single-replica",
+                          f"volume {name(volume)} has 1 replica ({state or 'unknown state'}){suffix}",
+                          resource=ref(volume), evidence=evidence | {"active": state in _ACTIVE_STATES})
