@@ -48,7 +48,7 @@ def _refuse(node: Node) -> AliasRefused:
     return AliasRefused(f"YAML alias at line {node.start_mark.line + 1}: refused (possible YAML bomb)")
 
 
-class BundleLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+class BundleLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined,unused-ignore]
     """PyYAML's safe C loader with the bundle constructors; the reference ``load`` must agree with."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
