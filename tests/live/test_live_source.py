@@ -87,6 +87,23 @@ class TestRequests:
         expected = sum(1 for o in demo.objects if o["kind"] == "BackingImage")
         assert len(state.objects(k.BACKING_IMAGES)) == expected
 
+    def test_every_page_arrives_trimmed(self, demo: SyntheticCluster, tmp_path: Path) -> None:
+        """Objects served whole (managedFields and all) come out trimmed, page after page."""
+        managed = [{"manager": "virt-controller", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {}}]
+        cluster = copy.deepcopy(demo)
+        for obj in cluster.objects:
+            obj["metadata"]["managedFields"] = managed
+        api = serve(cluster)
+        try:
+            state = _live(api.write_kubeconfig(tmp_path / "kubeconfig"), page_size=2)
+        finally:
+            api.stop()
+        objects = [o for kind in k.ALL for o in state.objects(kind)]
+        assert len(objects) > 100
+        assert not [o for o in objects if "managedFields" in o["metadata"]]
+        instances = state.objects(k.VMIS)
+        assert instances and all("spec" not in vmi and vmi["status"]["phase"] for vmi in instances)
+
 
 class TestFaults:
     def test_forbidden_resource_is_unreadable_and_verdict_incomplete_or_worse(self, demo_api: KubeAPIServer,

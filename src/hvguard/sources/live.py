@@ -10,8 +10,10 @@ reached, or that rejects our credentials outright, stops the run (exit 3).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import queue
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from hvguard.errors import ClusterAccessError
@@ -31,8 +33,17 @@ def load_live(kube: Kube, wanted: Iterable[k.Kind] = k.ALL, *, page_size: int = 
     wanted = tuple(wanted)
     version = _probe(kube)
     served = _discover(kube, {kind.group for kind in wanted})
+    # Fetchers decode pages; this thread trims them. Trimming in the fetchers would lengthen the page-to-page
+    # chain of the biggest types (which decides how long the read takes); here it runs while this thread
+    # would otherwise only wait.
+    pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None] = queue.SimpleQueue()
     with bulk.decoding(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list") as pool:
-        results = list(pool.map(lambda kind: _read_kind(kube, kind, served, page_size), wanted))
+        futures = [pool.submit(_read_kind, kube, kind, served, page_size, partial(_put_page, pages, kind))
+                   for kind in wanted]
+        for future in futures:
+            future.add_done_callback(lambda _: pages.put(None))  # after the last page that fetcher put
+        _trim_pages(pages, fetchers=len(futures))
+        results = [future.result() for future in futures]
     objects = {kind.key: objs for kind, (objs, _) in zip(wanted, results, strict=True)}
     coverage = {kind.key: cov for kind, (_, cov) in zip(wanted, results, strict=True)}
     details = {"kubernetes_version": str(version.get("gitVersion", "")), "context": context or ""}
@@ -40,6 +51,22 @@ def load_live(kube: Kube, wanted: Iterable[k.Kind] = k.ALL, *, page_size: int = 
         SourceInfo("live", kube.server, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), details),
         objects, coverage,
     )
+
+
+def _put_page(pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None], kind: k.Kind, items: list[Obj]) -> None:
+    pages.put((kind, items))
+
+
+def _trim_pages(pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None], fetchers: int) -> None:
+    """Trim every page the fetchers put, until each has said it is done (``None``)."""
+    while fetchers:
+        page = pages.get()
+        if page is None:
+            fetchers -= 1
+            continue
+        kind, items = page
+        for item in items:
+            trim(item, kind)
 
 
 def _probe(kube: Kube) -> dict[str, Any]:
@@ -68,7 +95,8 @@ def _discover(kube: Kube, groups: set[str]) -> dict[str, set[str] | None]:
     return served
 
 
-def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int) -> tuple[list[Obj], Coverage]:
+def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int,
+               on_page: Callable[[list[Obj]], None]) -> tuple[list[Obj], Coverage]:
     versions = served.get(kind.group)
     if versions is None:
         version = kind.versions[0]  # discovery failed; try the preferred version and let the LIST decide
@@ -82,7 +110,7 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     objs: list[Obj] = []
     try:
         for path in paths:
-            objs.extend(_list(kube, path, page_size, kind, version))
+            objs.extend(_list(kube, path, page_size, kind, version, on_page))
     except KubeError as exc:
         if exc.not_found:
             return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], "not served (404)")
@@ -91,8 +119,10 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     return objs, Coverage(kind.key, ReadStatus.READ, kind.api_version(version), paths[0], count=len(objs))
 
 
-def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str) -> list[Obj]:
-    """Every item of a LIST, page by page, trimmed as it comes; restarts once if the continue token expires (410)."""
+def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str,
+          on_page: Callable[[list[Obj]], None]) -> list[Obj]:
+    """Every item of a LIST, page by page, each page handed to ``on_page`` as it comes; restarts once if the
+    continue token expires (410)."""
     api_version = kind.api_version(version)
     for attempt in range(2):
         items: list[Obj] = []
@@ -100,11 +130,13 @@ def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str) -> 
         try:
             while True:
                 page = kube.get_json(path, {"limit": page_size, "continue": token})
-                for item in page.get("items") or []:
+                page_items = page.get("items") or []
+                for item in page_items:
                     # Typed core lists omit apiVersion/kind on items; CR lists carry them.
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind.kind)
-                    items.append(trim(item, kind))
+                items.extend(page_items)
+                on_page(page_items)
                 token = (page.get("metadata") or {}).get("continue") or None
                 if not token:
                     return items
