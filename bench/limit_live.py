@@ -2,9 +2,10 @@
 
 ``python bench/limit_live.py SERVER_URL --containers a,b --log-since SECONDS`` issues exactly the
 requests ``hvguard preflight`` issues for its data: the paginated LISTs of ``hvguard.sources.live``
-(the same paths from the kinds table, the same page size, the same number of worker threads), then,
-for the default log scan, the LISTs of the log kinds again and one ``pods/{name}/log`` GET per
-wanted container with the same query. It decodes every LIST page with ``json.loads``, keeping all
+(the same paths from the kinds table, started in the same order, the same page size, the same number
+of worker threads) and, beside them as hvguard sends them, the default log scan's: the LISTs of the
+log kinds again and one ``pods/{name}/log`` GET per wanted container with the same query. It
+decodes every LIST page with ``json.loads``, keeping all
 items in memory as hvguard must before it can analyse them, with the cyclic garbage collector off
 (the fastest way to hold them: see ``hvguard.sources.bulk``). No discovery, no kubeconfig, no
 retries, no log scanning, no analysis, no report. It prints one JSON line: the bytes received and
@@ -28,16 +29,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from hvguard.sources.live import PAGE_SIZE, WORKERS
+from hvguard.sources.live import PAGE_SIZE, WORKERS, fetch_order
 from hvguard.state import kinds as k
 
 _local = threading.local()
 
 
 def list_paths(kinds: tuple[k.Kind, ...] = k.ALL) -> list[list[str]]:
-    """Per kind, the LIST paths hvguard reads (one per fixed namespace, else one cluster-wide)."""
+    """Per kind, the LIST paths hvguard reads (one per fixed namespace, else one cluster-wide), in the order
+    hvguard starts them."""
     paths = []
-    for kind in kinds:
+    for kind in fetch_order(kinds):
         version = kind.versions[0]
         base = f"/apis/{kind.group}/{version}" if kind.group else f"/api/{version}"
         if kind.namespaces:
@@ -89,6 +91,15 @@ def read_logs(server: str, pods: list[dict[str, Any]], containers: set[str], sin
     return received
 
 
+def read_log_scan(server: str, containers: set[str], since: int) -> int:
+    """The log scan's requests: the log kinds' LISTs (on a pool of its own, as hvguard's scan has), then the
+    container logs; the bytes received."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        lists = list(pool.map(lambda paths: read_kind(server, paths), list_paths(k.LOG_KINDS)))
+    pods = lists[k.LOG_KINDS.index(k.PODS)][1]
+    return sum(size for size, _ in lists) + read_logs(server, pods, containers, since)
+
+
 def main() -> int:
     gc.disable()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,14 +107,13 @@ def main() -> int:
     parser.add_argument("--containers", default="", help="containers whose logs the log scan reads")
     parser.add_argument("--log-since", type=int, default=0, help="the log scan's window, in seconds")
     args = parser.parse_args()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    # As in hvguard, the log scan's requests go out beside the LISTs: preflight starts analysing (and
+    # scanning logs) while the biggest LISTs are still paging.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool, ThreadPoolExecutor(max_workers=1) as side:
+        logs = side.submit(read_log_scan, args.server, set(args.containers.split(",")), args.log_since) \
+            if args.containers else None
         results = list(pool.map(lambda paths: read_kind(args.server, paths), list_paths()))
-        log_lists = list(pool.map(lambda paths: read_kind(args.server, paths), list_paths(k.LOG_KINDS))
-                         if args.containers else [])
-    received = sum(size for size, _ in results + log_lists)
-    if log_lists:
-        pods = log_lists[k.LOG_KINDS.index(k.PODS)][1]
-        received += read_logs(args.server, pods, set(args.containers.split(",")), args.log_since)
+        received = sum(size for size, _ in results) + (logs.result() if logs else 0)
     print(json.dumps({"bytes": received, "items": sum(len(items) for _, items in results)}))
     return 0
 

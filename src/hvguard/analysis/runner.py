@@ -48,17 +48,19 @@ def run(
     *,
     target: str | None = None,
     baseline: ClusterState | None = None,
-    log_groups: Sequence[Group] = (),
+    log_groups: Sequence[Group] | Callable[[], Sequence[Group]] = (),
     registry: Registry = DEFAULT,
     select: Callable[[CheckSpec], bool] | None = None,
 ) -> Analysis:
+    """Every check, comparison and prediction on ``state``. ``log_groups`` may be a callable that waits for
+    a log scan still running: it is called once the graph is built, the first thing that needs them."""
     graph = g.build(state)
     upgrade = resolve(state, target) if target else None
     findings: list[Finding] = []
     unreadable: dict[tuple[str, str], list[str]] = {}
     chosen = [spec for spec in registry if not select or select(spec)]
     states = {CURRENT: state}
-    logs = tuple(log_groups)
+    logs = tuple(log_groups() if callable(log_groups) else log_groups)
     results = _run_checks(chosen, states, lambda check: CheckContext(state, graph, upgrade, check, logs),
                           upgrade, findings, unreadable)
     if baseline is not None:

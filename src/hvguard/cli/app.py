@@ -10,7 +10,7 @@ import click
 
 from hvguard import __version__
 from hvguard.cli import boundary
-from hvguard.cli.common import emit, gate, load_log_groups, load_state
+from hvguard.cli.common import emit, gate, load_state, load_state_and_logs
 from hvguard.cli.logs_cmd import logs
 from hvguard.cli.options import fail_on_option, logs_option, report_options, source_options
 from hvguard.cli.paths_cmd import paths
@@ -36,8 +36,7 @@ def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, o
     from hvguard.analysis import runner
     from hvguard.reports import model
 
-    state = load_state(**source)  # type: ignore[arg-type]
-    logs = load_log_groups(**source, enabled=scan_logs)  # type: ignore[arg-type]
+    state, logs = load_state_and_logs(**source, scan_logs=scan_logs)  # type: ignore[arg-type]
     analysis = runner.run(state, target=to, log_groups=logs)
     report = model.build(state, analysis, command=command, target=to)
     emit(report, fmt, output)

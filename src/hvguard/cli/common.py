@@ -37,15 +37,17 @@ def load_state(
         from hvguard.sources.snapshot import load_snapshot
 
         return load_snapshot(snapshot)
-    # No --bundle/--snapshot: a live cluster, found like kubectl finds it.
+    # No --bundle/--snapshot: a live cluster, found like kubectl finds it. Its types arrive as their LISTs
+    # end, so the analysis can start before the biggest are in.
     from hvguard.kube.client import connect
-    from hvguard.sources.live import load_live
+    from hvguard.sources.live import start_live
 
     kube = connect(kubeconfig, context)
     try:
-        return load_live(kube, context=context)
-    finally:
+        return start_live(kube, context=context, when_read=kube.close)
+    except BaseException:
         kube.close()
+        raise
 
 
 Renderer = Callable[[dict[str, Any], str, TextIO], None]
@@ -74,6 +76,27 @@ def load_log_groups(
         return read_live(kube, timedelta(hours=LIVE_LOG_WINDOW_HOURS), context=context).groups
     finally:
         kube.close()
+
+
+def load_state_and_logs(
+    bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None, scan_logs: bool
+) -> tuple[ClusterState, Callable[[], tuple[Any, ...]]]:
+    """``load_state``, and ``load_log_groups`` as a callable that returns its groups.
+
+    From a live cluster the log scan runs in a thread of its own, beside the LISTs, and the callable waits
+    for it: its requests (a log per Longhorn container) mostly wait on the API server, and the
+    analysis only needs the groups once its graph is built.
+    """
+    state = load_state(bundle, kubeconfig, context, snapshot)  # first: it connects, and fails fast
+    if not scan_logs or bundle or snapshot:
+        groups = load_log_groups(bundle, kubeconfig, context, snapshot, scan_logs)
+        return state, lambda: groups
+    from concurrent.futures import ThreadPoolExecutor
+
+    scanning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hvguard-logs")
+    scan = scanning.submit(load_log_groups, bundle, kubeconfig, context, snapshot, scan_logs)
+    scanning.shutdown(wait=False)
+    return state, scan.result
 
 
 def emit(document: dict[str, Any], fmt: str, output: Path | None, renderer: Renderer | None = None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from hvguard.cli.common import emit, gate, load_log_groups, load_state
+from hvguard.cli.common import emit, gate, load_state_and_logs
 from hvguard.cli.options import fail_on_option, logs_option, report_options, source_options
 
 
@@ -43,8 +43,7 @@ def verify(against: Path, bundle: Path | None, kubeconfig: Path | None, context:
     from hvguard.sources.snapshot import load_snapshot
 
     baseline = load_snapshot(against)  # first: a refused baseline must not cost a cluster read
-    state = load_state(bundle, kubeconfig, context, snapshot)
-    logs = load_log_groups(bundle, kubeconfig, context, snapshot, scan_logs)
+    state, logs = load_state_and_logs(bundle, kubeconfig, context, snapshot, scan_logs)
     report = model.build(state, runner.run(state, baseline=baseline, log_groups=logs), command="verify")
     emit(report, fmt, output)
     return gate(report["verdict"], fail_on)

@@ -15,6 +15,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def pause() -> bool:
+    """Clear what earlier work left behind, then pause the cyclic collector; returns whether it was enabled."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    return was_enabled
+
+
+def settle(was_enabled: bool) -> None:
+    """Freeze every object alive now (the decoded state), and re-enable the collector if it was enabled."""
+    gc.freeze()
+    if was_enabled:
+        gc.enable()
+
+
 @contextmanager
 def decoding() -> Iterator[None]:
     """Pause the cyclic collector for the block, then freeze every object alive at its end.
@@ -22,12 +37,8 @@ def decoding() -> Iterator[None]:
     A collection first clears what earlier work left behind, so the freeze keeps (almost) only the
     decoded state. The collector is re-enabled only if it was enabled on entry.
     """
-    was_enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
+    was_enabled = pause()
     try:
         yield
     finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
+        settle(was_enabled)

@@ -10,10 +10,9 @@ reached, or that rejects our credentials outright, stops the run (exit 3).
 from __future__ import annotations
 
 import datetime as dt
-import queue
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hvguard.errors import ClusterAccessError
@@ -26,47 +25,82 @@ from hvguard.state.trim import trim
 
 PAGE_SIZE = 500
 WORKERS = 6
+# Types that grow with the number of VMs, biggest first: their LISTs page longest, so they start first and the
+# read ends when the longest one does, not after it queued behind the small ones (replicas are 3 per volume).
+BIGGEST_FIRST = (k.LH_REPLICAS, k.VMIS, k.VMS, k.LH_VOLUMES, k.PVS, k.PVCS)
+
+
+def fetch_order(wanted: Iterable[k.Kind]) -> tuple[k.Kind, ...]:
+    """``wanted`` in the order the LISTs are started: ``BIGGEST_FIRST``, then the rest in table order."""
+    wanted = tuple(wanted)
+    return tuple(kind for kind in BIGGEST_FIRST if kind in wanted) + tuple(
+        kind for kind in wanted if kind not in BIGGEST_FIRST)
 
 
 def load_live(kube: Kube, wanted: Iterable[k.Kind] = k.ALL, *, page_size: int = PAGE_SIZE,
               workers: int = WORKERS, context: str | None = None) -> ClusterState:
-    wanted = tuple(wanted)
+    """Every wanted type read, before it returns."""
+    state, finished = _start(kube, tuple(wanted), page_size, workers, context, None)
+    finished.wait()
+    state.wait()  # raises what a fetcher raised
+    return state
+
+
+def start_live(kube: Kube, wanted: Iterable[k.Kind] = k.ALL, *, page_size: int = PAGE_SIZE,
+               workers: int = WORKERS, context: str | None = None,
+               when_read: Callable[[], None] | None = None) -> ClusterState:
+    """Start reading every wanted type and return at once: each type arrives in the state as its LIST ends.
+
+    The analysis then works on the first types while the biggest LISTs (replicas, on a large cluster)
+    are still paging, instead of after them. Connection failures still raise here, before any LIST.
+    ``when_read`` runs once every LIST has ended (e.g. to close the client).
+    """
+    return _start(kube, tuple(wanted), page_size, workers, context, when_read)[0]
+
+
+def _start(kube: Kube, wanted: tuple[k.Kind, ...], page_size: int, workers: int, context: str | None,
+           when_read: Callable[[], None] | None) -> tuple[ClusterState, threading.Event]:
+    """The arriving state, and an event set once every LIST has ended and ``when_read`` has run."""
     version = _probe(kube)
     served = _discover(kube, {kind.group for kind in wanted})
-    # Fetchers decode pages; this thread trims them. Trimming in the fetchers would lengthen the page-to-page
-    # chain of the biggest types (which decides how long the read takes); here it runs while this thread
-    # would otherwise only wait.
-    pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None] = queue.SimpleQueue()
-    with bulk.decoding(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list") as pool:
-        futures = [pool.submit(_read_kind, kube, kind, served, page_size, partial(_put_page, pages, kind))
-                   for kind in wanted]
-        for future in futures:
-            future.add_done_callback(lambda _: pages.put(None))  # after the last page that fetcher put
-        _trim_pages(pages, fetchers=len(futures))
-        results = [future.result() for future in futures]
-    objects = {kind.key: objs for kind, (objs, _) in zip(wanted, results, strict=True)}
-    coverage = {kind.key: cov for kind, (_, cov) in zip(wanted, results, strict=True)}
+    collector_was_enabled = bulk.pause()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list")
+    started = {kind.key: pool.submit(_read_kind, kube, kind, served, page_size) for kind in fetch_order(wanted)}
+    reads = {kind.key: started[kind.key] for kind in wanted}  # the state lists types in table order
+    pool.shutdown(wait=False)  # the fetchers finish what was submitted, then end
+
+    finished = threading.Event()
+
+    def all_read() -> None:
+        try:
+            bulk.settle(collector_was_enabled)
+            if when_read is not None:
+                when_read()
+        finally:
+            finished.set()
+
+    _after_all(list(reads.values()), all_read)
     details = {"kubernetes_version": str(version.get("gitVersion", "")), "context": context or ""}
-    return ClusterState(
-        SourceInfo("live", kube.server, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), details),
-        objects, coverage,
-    )
+    source = SourceInfo("live", kube.server, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), details)
+    return ClusterState.arriving(source, reads), finished
 
 
-def _put_page(pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None], kind: k.Kind, items: list[Obj]) -> None:
-    pages.put((kind, items))
+def _after_all(futures: list[Future[Any]], action: Callable[[], None]) -> None:
+    """Run ``action`` once, in whichever thread completes the last of ``futures``."""
+    pending = [len(futures)]
+    lock = threading.Lock()
 
+    def one_done(_: Future[Any]) -> None:
+        with lock:
+            pending[0] -= 1
+            last = pending[0] == 0
+        if last:
+            action()
 
-def _trim_pages(pages: queue.SimpleQueue[tuple[k.Kind, list[Obj]] | None], fetchers: int) -> None:
-    """Trim every page the fetchers put, until each has said it is done (``None``)."""
-    while fetchers:
-        page = pages.get()
-        if page is None:
-            fetchers -= 1
-            continue
-        kind, items = page
-        for item in items:
-            trim(item, kind)
+    if not futures:
+        action()
+    for future in futures:
+        future.add_done_callback(one_done)
 
 
 def _probe(kube: Kube) -> dict[str, Any]:
@@ -95,8 +129,7 @@ def _discover(kube: Kube, groups: set[str]) -> dict[str, set[str] | None]:
     return served
 
 
-def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int,
-               on_page: Callable[[list[Obj]], None]) -> tuple[list[Obj], Coverage]:
+def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int) -> tuple[list[Obj], Coverage]:
     versions = served.get(kind.group)
     if versions is None:
         version = kind.versions[0]  # discovery failed; try the preferred version and let the LIST decide
@@ -110,7 +143,7 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     objs: list[Obj] = []
     try:
         for path in paths:
-            objs.extend(_list(kube, path, page_size, kind, version, on_page))
+            objs.extend(_list(kube, path, page_size, kind, version))
     except KubeError as exc:
         if exc.not_found:
             return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], "not served (404)")
@@ -119,10 +152,8 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     return objs, Coverage(kind.key, ReadStatus.READ, kind.api_version(version), paths[0], count=len(objs))
 
 
-def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str,
-          on_page: Callable[[list[Obj]], None]) -> list[Obj]:
-    """Every item of a LIST, page by page, each page handed to ``on_page`` as it comes; restarts once if the
-    continue token expires (410)."""
+def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str) -> list[Obj]:
+    """Every item of a LIST, page by page, trimmed as it comes; restarts once if the continue token expires (410)."""
     api_version = kind.api_version(version)
     for attempt in range(2):
         items: list[Obj] = []
@@ -130,13 +161,11 @@ def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str,
         try:
             while True:
                 page = kube.get_json(path, {"limit": page_size, "continue": token})
-                page_items = page.get("items") or []
-                for item in page_items:
+                for item in page.get("items") or []:
                     # Typed core lists omit apiVersion/kind on items; CR lists carry them.
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind.kind)
-                items.extend(page_items)
-                on_page(page_items)
+                    items.append(trim(item, kind))
                 token = (page.get("metadata") or {}).get("continue") or None
                 if not token:
                     return items

@@ -7,14 +7,38 @@ check cannot tell which source fed it. Treat the state and its objects as read-o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from hvguard.state import kinds as k
 
 Obj = dict[str, Any]
+
+
+T = TypeVar("T")
+
+
+class _Arriving(Mapping[str, T]):
+    """A mapping whose values arrive by key: reading one waits for its future, then keeps the value."""
+
+    def __init__(self, reads: Mapping[str, Future[Any]], value: Callable[[Any], T]) -> None:
+        self._reads = reads
+        self._value = value
+        self._arrived: dict[str, T] = {}
+
+    def __getitem__(self, key: str) -> T:
+        if key not in self._arrived:
+            self._arrived[key] = self._value(self._reads[key].result())
+        return self._arrived[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reads)
+
+    def __len__(self) -> int:
+        return len(self._reads)
 
 
 class ReadStatus(StrEnum):
@@ -65,10 +89,28 @@ class ClusterState:
         namespaces_not_collected: Iterable[str] = (),
     ) -> None:
         self.source = source
-        self._objects: dict[str, tuple[Obj, ...]] = {key: tuple(objs) for key, objs in objects.items()}
-        self.coverage: dict[str, Coverage] = dict(coverage)
+        self._objects: Mapping[str, tuple[Obj, ...]] = {key: tuple(objs) for key, objs in objects.items()}
+        self.coverage: Mapping[str, Coverage] = dict(coverage)
         self.namespaces_not_collected: tuple[str, ...] = tuple(sorted(namespaces_not_collected))
         self._index: dict[str, dict[tuple[str, str], Obj]] = {}
+
+    @classmethod
+    def arriving(cls, source: SourceInfo, reads: Mapping[str, Future[tuple[list[Obj], Coverage]]]) -> ClusterState:
+        """A state whose types are still being read, one future per type (the live source).
+
+        Looking at a type, its objects or its coverage, waits for that type alone; so the analysis
+        starts on what has arrived while the biggest LISTs are still paging. Each future must hand
+        over finished objects: nothing may change them once it resolves.
+        """
+        state = cls(source, {}, {})
+        state._objects = _Arriving(reads, lambda read: tuple(read[0]))
+        state.coverage = _Arriving(reads, lambda read: read[1])
+        return state
+
+    def wait(self) -> None:
+        """Return once every type has arrived; raises what reading one raised."""
+        for _ in self.coverage.values():
+            pass
 
     def objects(self, kind: k.Kind) -> tuple[Obj, ...]:
         return self._objects.get(kind.key, ())
