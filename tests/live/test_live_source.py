@@ -7,6 +7,7 @@ import copy
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from hvguard.errors import ClusterAccessError
 from hvguard.kube.client import connect
 from hvguard.reports import model
 from hvguard.sources.bundle import load_bundle
-from hvguard.sources.live import load_live
+from hvguard.sources.live import load_live, start_live
 from hvguard.state import kinds as k
 from hvguard.state.cluster import ClusterState, ReadStatus
 from hvguard.synth.model import SyntheticCluster
@@ -103,6 +104,18 @@ class TestRequests:
         assert not [o for o in objects if "managedFields" in o["metadata"]]
         instances = state.objects(k.VMIS)
         assert instances and all("spec" not in vmi and vmi["status"]["phase"] for vmi in instances)
+
+    def test_start_live_hands_over_each_type_as_its_list_ends(self, demo_api: KubeAPIServer, kubeconfig: Path) -> None:
+        """The analysis can start on backing images while the replicas LIST is still slow in coming."""
+        demo_api.faults.delay(1.0, resource="replicas")
+        closed = threading.Event()
+        kube = connect(kubeconfig, None)
+        state = start_live(kube, when_read=lambda: (kube.close(), closed.set()))
+        assert state.objects(k.BACKING_IMAGES)
+        assert not closed.is_set()  # the replicas are still on their way; the client stays open for them
+        assert state.objects(k.LH_REPLICAS)  # waits for them
+        assert closed.wait(5)
+        state.wait()
 
 
 class TestFaults:
