@@ -128,3 +128,16 @@ def test_refused_logs_and_lists_are_recorded_and_the_run_goes_on(api: KubeAPISer
     assert status["log"][0] == "unreadable" and "403" in status["log"][1]
     assert status["events"][0] == "unreadable" and status["pods"][0] == "read"
     assert scan.groups == ()
+
+
+def test_logs_read_side_by_side_are_reported_in_pod_order(api: KubeAPIServer, kube: Kube) -> None:
+    """Six logs at a time, finishing in whatever order: the inputs still come in pod order, every hit counts."""
+    pods = [f"longhorn-manager-{index:02d}" for index in range(9)]
+    api.load_objects([lh_pod(pod, "longhorn-manager", "longhornio/longhorn-manager:v1.7.2", "harvester-node-0")
+                      for pod in pods])
+    for pod in pods:
+        api.add_pod_log(NS, pod, [example("upgrade-path-v16x-to-v170")], container="longhorn-manager")
+    api.faults.delay(0.05, resource="pods", verbs=["get"])  # log GETs in flight together
+    scan = read_live(kube)
+    assert [i.origin.pod for i in scan.inputs if i.origin] == pods
+    assert sum(g.count for g in scan.groups if g.signature.id == "upgrade-path-v16x-to-v170") == len(pods)

@@ -118,3 +118,18 @@ def test_logrus_fields_in_text_and_json_forms() -> None:
 def test_samples_are_printable_and_short() -> None:
     assert sample("a\x00b\x1bc\td\r") == "a\ufffdb\ufffdc\td"
     assert len(sample("x" * 1000)) == SAMPLE_WIDTH
+
+
+def test_logs_scanned_apart_and_absorbed_equal_one_scan_of_them_all() -> None:
+    """Live logs are scanned side by side, each into a collector of its own, then absorbed in order."""
+    other = Origin("log", "longhorn-system", "longhorn-manager-q9zt4", "longhorn-manager", node="harvester-node-1")
+    first = stamped([example("upgrade-path-v16x-to-v170"), WAITING, WAITING, WAITING, WAITING], START).encode()
+    second = stamped([WAITING, "unrelated", WAITING], START + timedelta(hours=1)).encode()
+    together = scan(second, other, scan(first))
+    apart = Collector()
+    for collector in (scan(first), scan(second, other)):
+        for group in collector.groups:
+            apart.absorb(group)
+    assert [(g.signature.id, g.origin, g.objects, g.first, g.last, g.count, g.samples) for g in apart.groups] == \
+           [(g.signature.id, g.origin, g.objects, g.first, g.last, g.count, g.samples) for g in together.groups]
+    assert sum(g.count for g in apart.groups) == 7

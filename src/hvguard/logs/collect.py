@@ -49,6 +49,14 @@ class Input:
 
 
 @dataclass(frozen=True, slots=True)
+class Scanned:
+    """One container log scanned on its own: how it was read, and its groups."""
+
+    input: Input
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LogScan:
     """The result: groups oldest first, every input, and the Pods and Events as read."""
 
@@ -90,13 +98,26 @@ class Reading:
 
     def log(self, origin: Origin, where: str, chunks: Iterable[bytes]) -> None:
         """Scan one container log streamed as ``chunks``; read errors are recorded, not raised."""
+        self.add(self.scan(origin, where, chunks))
+
+    def scan(self, origin: Origin, where: str, chunks: Iterable[bytes]) -> Scanned:
+        """Scan one container log on its own, leaving this reading untouched: logs can be scanned side by
+        side, then added in a fixed order. Read errors are recorded, not raised."""
         stats = LineStats()
         status, reason = "read", ""
+        collector = Collector(self.since)
         try:
-            scan_log(line_blocks(chunks, stats), origin, self.signatures, self.collector)
+            scan_log(line_blocks(chunks, stats), origin, self.signatures, collector)
         except (InputError, KubeError) as exc:
             status, reason = ("partial" if stats.bytes else "unreadable"), str(exc)
-        self.inputs.append(Input("log", where, status, reason, origin, stats.lines, stats.bytes, stats.truncated))
+        return Scanned(Input("log", where, status, reason, origin, stats.lines, stats.bytes, stats.truncated),
+                       tuple(collector.groups))
+
+    def add(self, scanned: Scanned) -> None:
+        """Fold a scanned log into this reading."""
+        self.inputs.append(scanned.input)
+        for group in scanned.groups:
+            self.collector.absorb(group)
 
     def events(self) -> None:
         """Scan the Events of the state."""

@@ -124,6 +124,12 @@ class Collector:
         if len(group.samples) < SAMPLES:
             group.samples.append(sample)
 
+    def absorb(self, group: Group) -> None:
+        """Fold in a group another collector made (logs scanned side by side, each into a collector of its own)."""
+        for index, sample in enumerate(group.samples or [""]):
+            self.add(group.signature, group.origin, group.objects, group.first, group.last,
+                     group.count if index == 0 else 0, sample)
+
     @property
     def groups(self) -> list[Group]:
         return sorted(self._groups.values(), key=Group.sort_key)
