@@ -33,10 +33,11 @@ def cli(debug: bool) -> None:
 
 def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, output: Path | None,
                fail_on: str, command: str = "preflight", scan_logs: bool = False) -> int:
+    state, logs = load_state_and_logs(**source, scan_logs=scan_logs)  # type: ignore[arg-type]
+    # Imported once a live read is under way: the import then overlaps with waiting for the API server.
     from hvguard.analysis import runner
     from hvguard.reports import model
 
-    state, logs = load_state_and_logs(**source, scan_logs=scan_logs)  # type: ignore[arg-type]
     analysis = runner.run(state, target=to, log_groups=logs)
     report = model.build(state, analysis, command=command, target=to)
     emit(report, fmt, output)
