@@ -46,10 +46,14 @@ class Kube:
 
     def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
         """GET ``path`` and decode the JSON body, retrying 429/5xx and transport failures."""
+        return json.loads(self.get_bytes(path, query))
+
+    def get_bytes(self, path: str, query: Mapping[str, Any] | None = None) -> bytes:
+        """GET ``path`` as JSON and return the body undecoded, retrying like ``get_json``."""
         def call(remaining: float) -> bytes:
             return _read(self._open(path, query, "application/json", min(self.request_timeout, remaining)))
 
-        return json.loads(self._retrying(path, call))
+        return self._retrying(path, call)
 
     def stream(self, path: str, query: Mapping[str, Any] | None = None, *, chunk_size: int = 2**16,
                idle_timeout: float | None = None, on_open: Callable[[], None] | None = None) -> Iterator[bytes]:

@@ -10,9 +10,11 @@ reached, or that rejects our credentials outright, stops the run (exit 3).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from hvguard.errors import ClusterAccessError
@@ -65,7 +67,9 @@ def _start(kube: Kube, wanted: tuple[k.Kind, ...], page_size: int, workers: int,
     served = _discover(kube, {kind.group for kind in wanted})
     collector_was_enabled = bulk.pause()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-list")
-    started = {kind.key: pool.submit(_read_kind, kube, kind, served, page_size) for kind in fetch_order(wanted)}
+    prefetch = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hvguard-next-page")
+    started = {kind.key: pool.submit(_read_kind, kube, kind, served, page_size, prefetch)
+               for kind in fetch_order(wanted)}
     reads = {kind.key: started[kind.key] for kind in wanted}  # the state lists types in table order
     pool.shutdown(wait=False)  # the fetchers finish what was submitted, then end
 
@@ -73,6 +77,7 @@ def _start(kube: Kube, wanted: tuple[k.Kind, ...], page_size: int, workers: int,
 
     def all_read() -> None:
         try:
+            prefetch.shutdown(wait=False)
             bulk.settle(collector_was_enabled)
             if when_read is not None:
                 when_read()
@@ -129,7 +134,8 @@ def _discover(kube: Kube, groups: set[str]) -> dict[str, set[str] | None]:
     return served
 
 
-def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int) -> tuple[list[Obj], Coverage]:
+def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], page_size: int,
+               prefetch: Executor) -> tuple[list[Obj], Coverage]:
     versions = served.get(kind.group)
     if versions is None:
         version = kind.versions[0]  # discovery failed; try the preferred version and let the LIST decide
@@ -143,7 +149,7 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     objs: list[Obj] = []
     try:
         for path in paths:
-            objs.extend(_list(kube, path, page_size, kind, version))
+            objs.extend(_list(kube, path, page_size, kind, version, prefetch))
     except KubeError as exc:
         if exc.not_found:
             return [], Coverage(kind.key, ReadStatus.ABSENT, kind.api_version(version), paths[0], "not served (404)")
@@ -152,24 +158,54 @@ def _read_kind(kube: Kube, kind: k.Kind, served: dict[str, set[str] | None], pag
     return objs, Coverage(kind.key, ReadStatus.READ, kind.api_version(version), paths[0], count=len(objs))
 
 
-def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str) -> list[Obj]:
+def _list(kube: Kube, path: str, page_size: int, kind: k.Kind, version: str, prefetch: Executor) -> list[Obj]:
     """Every item of a LIST, page by page, trimmed as it comes; restarts once if the continue token expires (410)."""
     api_version = kind.api_version(version)
     for attempt in range(2):
         items: list[Obj] = []
-        token: str | None = None
         try:
-            while True:
-                page = kube.get_json(path, {"limit": page_size, "continue": token})
+            for page in _pages(kube, path, page_size, prefetch):
                 for item in page.get("items") or []:
                     # Typed core lists omit apiVersion/kind on items; CR lists carry them.
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind.kind)
                     items.append(trim(item, kind))
-                token = (page.get("metadata") or {}).get("continue") or None
-                if not token:
-                    return items
+            return items
         except KubeError as exc:
             if exc.status != 410 or attempt:
                 raise
     return []
+
+
+# The list's continue token, as an API server writes it: in the list metadata, before the items.
+_CONTINUE = re.compile(rb'"continue"\s*:\s*"([^"\\]*)"')
+
+
+def _pages(kube: Kube, path: str, page_size: int, prefetch: Executor) -> Iterator[dict[str, Any]]:
+    """The decoded pages of a LIST, each next page already requested while this one is decoded and used.
+
+    The next page's token is read from the head of the raw body (``peek_continue``), so the server
+    prepares page n+1 while we decode page n. The decoded token has the last word: a page fetched with a
+    token that turns out wrong is dropped and fetched again, so the peek can only cost time, never data.
+    """
+    def fetch(token: str | None) -> bytes:
+        return kube.get_bytes(path, {"limit": page_size, "continue": token})
+
+    body = fetch(None)
+    while True:
+        peeked = peek_continue(body)
+        ahead = prefetch.submit(fetch, peeked) if peeked else None
+        page = json.loads(body)
+        token = (page.get("metadata") or {}).get("continue") or None
+        yield page
+        if not token:
+            return
+        body = ahead.result() if ahead is not None and peeked == token else fetch(token)
+
+
+def peek_continue(body: bytes) -> str | None:
+    """The continue token in the list metadata at the head of ``body``, if it is there before any item."""
+    head = body[:4096]
+    items_at = head.find(b'"items"')
+    match = _CONTINUE.search(head, 0, items_at if items_at >= 0 else len(head))
+    return match.group(1).decode("ascii", "replace") if match and match.group(1) else None
