@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 from hvguard.sources.live import PAGE_SIZE, WORKERS, fetch_order
@@ -107,7 +107,7 @@ def read_log_scan(server: str, containers: set[str], since: int) -> int:
     return sum(size for size, _ in lists) + read_logs(server, pods, containers, since)
 
 
-def main() -> int:
+def main() -> NoReturn:
     gc.disable()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("server")
@@ -122,10 +122,9 @@ def main() -> int:
         results = list(pool.map(lambda paths: read_kind(args.server, paths), list_paths()))
         received = sum(size for size, _ in results) + (logs.result() if logs else 0)
     print(json.dumps({"bytes": received, "items": sum(len(items) for _, items in results)}))
-    return 0
+    sys.stdout.flush()
+    os._exit(0)  # still holding every item, as hvguard holds its state to the end (cli/boundary.py)
 
 
 if __name__ == "__main__":
-    status = main()
-    sys.stdout.flush()
-    os._exit(status)  # hvguard exits without freeing its objects one by one (cli/boundary.py); so does its limit
+    main()

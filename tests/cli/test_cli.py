@@ -136,3 +136,16 @@ def test_snapshot_round_trip_gives_identical_findings(tmp_path: Path) -> None:
     assert from_snapshot["source"]["type"] == "snapshot"
     assert from_snapshot["findings"] == from_bundle["findings"]
     assert from_snapshot["inventory"] == from_bundle["inventory"]
+
+
+def test_commands_hold_their_state_only_when_the_process_ends_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``main`` ends the process without freeing the state; commands run in process must not pile states up."""
+    from hvguard.cli import boundary
+
+    monkeypatch.setattr(boundary, "_held", None)
+    state = object()
+    boundary.hold_until_exit(state)
+    assert boundary._held is None
+    boundary.hold_from_now()
+    boundary.hold_until_exit(state)
+    assert boundary._held == [state]

@@ -40,6 +40,7 @@ def _preflight(source: dict[str, Path | str | None], to: str | None, fmt: str, o
 
     analysis = runner.run(state, target=to, log_groups=logs)
     report = model.build(state, analysis, command=command, target=to)
+    boundary.hold_until_exit(analysis, report)  # (the state is held already)
     emit(report, fmt, output)
     return gate(report["verdict"], fail_on)
 
@@ -118,5 +119,6 @@ cli.add_command(watch)
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    boundary.hold_from_now()  # this process ends with exit_now: what commands hold is freed with it
     code = boundary.run(lambda: cli.main(args, prog_name="hvguard", standalone_mode=False), debug="--debug" in args)
     boundary.exit_now(code)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
+from hvguard.cli.boundary import hold_until_exit
 from hvguard.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -24,7 +25,15 @@ _GATES = {
 def load_state(
     bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None
 ) -> ClusterState:
-    """The one ClusterState for this run, from whichever source the user named."""
+    """The one ClusterState for this run, from whichever source the user named (held until the process exits)."""
+    state = _load_state(bundle, kubeconfig, context, snapshot)
+    hold_until_exit(state)
+    return state
+
+
+def _load_state(
+    bundle: Path | None, kubeconfig: Path | None, context: str | None, snapshot: Path | None
+) -> ClusterState:
     chosen = [name for name, value in (("--bundle", bundle), ("--kubeconfig/--context", kubeconfig or context),
                                        ("--snapshot", snapshot)) if value]
     if len(chosen) > 1:

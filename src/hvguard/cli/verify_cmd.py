@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from hvguard.cli.boundary import hold_until_exit
 from hvguard.cli.common import emit, gate, load_state_and_logs
 from hvguard.cli.options import fail_on_option, logs_option, report_options, source_options
 
@@ -45,5 +46,6 @@ def verify(against: Path, bundle: Path | None, kubeconfig: Path | None, context:
     baseline = load_snapshot(against)  # first: a refused baseline must not cost a cluster read
     state, logs = load_state_and_logs(bundle, kubeconfig, context, snapshot, scan_logs)
     report = model.build(state, runner.run(state, baseline=baseline, log_groups=logs), command="verify")
+    hold_until_exit(baseline, report)  # (the state is held already)
     emit(report, fmt, output)
     return gate(report["verdict"], fail_on)
