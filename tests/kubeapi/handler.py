@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver listens with a backlog of 5: a client opening several connections at once while the
+    # server is busy had SYNs dropped and retried a second later. An API server's backlog is the kernel's.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], api: KubeAPIServer) -> None:
         self.api = api
