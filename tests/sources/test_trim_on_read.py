@@ -48,7 +48,8 @@ def test_trim_passes_malformed_objects_through() -> None:
 
 def test_the_real_bundle_sample_loses_its_managed_fields() -> None:
     """support-bundle-kit writes objects with their managedFields, as the API server serves them."""
-    assert "managedFields:" in (V10_SAMPLE / "yamls/namespaced/longhorn-system/longhorn.io/v1beta1/nodes.yaml").read_text()
+    nodes = V10_SAMPLE / "yamls/namespaced/longhorn-system/longhorn.io/v1beta1/nodes.yaml"
+    assert "managedFields:" in nodes.read_text()
     state = load_bundle(V10_SAMPLE)
     objects = [o for kind in k.ALL for o in state.objects(kind)]
     assert len(objects) > 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -86,8 +87,6 @@ def exit_now(code: int) -> None:
     objects, which costs a tenth of a second per few hundred MB and helps nobody.
     """
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more reaches the reader
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach the reader
-            pass
     os._exit(code)
