@@ -5,9 +5,9 @@ requests ``hvguard preflight`` issues for its data: the paginated LISTs of ``hvg
 (the same paths from the kinds table, started in the same order, the same page size, the same number
 of worker threads) and, beside them as hvguard sends them, the default log scan's: the LISTs of the
 log kinds again and one ``pods/{name}/log`` GET per wanted container with the same query. It
-decodes every LIST page with ``json.loads``, keeping all
-items in memory as hvguard must before it can analyse them, with the cyclic garbage collector off
-(the fastest way to hold them: see ``hvguard.sources.bulk``). No discovery, no kubeconfig, no
+decodes every LIST page with ``json.loads``, keeping all items in memory as hvguard must before it
+can analyse them, with the cyclic garbage collector off (the fastest way to hold them: see
+``hvguard.sources.bulk``). No discovery, no kubeconfig, no
 retries, no log scanning, no analysis, no report. It prints one JSON line: the bytes received and
 the number of items listed.
 
@@ -83,6 +83,7 @@ def read_logs(server: str, pods: list[dict[str, Any]], containers: set[str], sin
     """One log GET per wanted container of each pod, as the log scan makes them (``READERS`` at a time);
     the bytes received."""
     from hvguard.logs.live_logs import READERS  # imported where hvguard's log scan imports it: beside the LISTs
+
     def read(path: str) -> int:
         conn = _connection(server)
         conn.request("GET", path)
